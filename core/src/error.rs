@@ -1,0 +1,314 @@
+//! Why a token was refused, with the RFC 6750 error code for each reason.
+//!
+//! No variant holds the token or its signature, so neither `Display` nor
+//! `Debug` can print them. Values copied from a token (a `kid`, a `typ`, an
+//! issuer) are cut to [`MAX_ECHO`] characters.
+
+use core::fmt;
+
+use crate::scope::RequiredScopes;
+
+/// The most characters of a token-supplied value an error keeps.
+pub const MAX_ECHO: usize = 64;
+
+/// The RFC 6750 §3.1 error code of a refusal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// `invalid_request`: the request is malformed (e.g. two credentials).
+    InvalidRequest,
+    /// `invalid_token`: the token is expired, revoked, malformed or not for this API.
+    InvalidToken,
+    /// `insufficient_scope`: the token is valid but lacks a required scope.
+    InsufficientScope,
+}
+
+impl ErrorCode {
+    /// The code as it appears in `WWW-Authenticate: Bearer error="..."`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidToken => "invalid_token",
+            Self::InsufficientScope => "insufficient_scope",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What is wrong with the structure of a token (RFC 7515 §7.1 compact serialization).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Malformed {
+    /// Not three dot-separated segments (a JWE has five and is refused too).
+    Segments,
+    /// A segment is not unpadded, canonical base64url.
+    Base64,
+    /// The header is not a JSON object of the expected shape.
+    Header,
+    /// The payload is not a JSON object.
+    Payload,
+    /// A header parameter or claim appears twice.
+    DuplicateMember,
+    /// The header carries `crit` (no JWS extension is supported).
+    Critical,
+    /// The header sets `b64: false` (RFC 7797 unencoded payloads are not supported).
+    UnencodedPayload,
+    /// The header says the payload is itself a JWT (`cty: JWT`); nested tokens are not supported.
+    Nested,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Segments => "it is not three base64url segments separated by dots",
+            Self::Base64 => "a segment is not valid unpadded base64url",
+            Self::Header => "its header is not a valid JOSE header",
+            Self::Payload => "its payload is not a JSON object",
+            Self::DuplicateMember => "a header parameter or claim appears twice",
+            Self::Critical => "its header lists critical extensions (`crit`), which are not supported",
+            Self::UnencodedPayload => "its header sets `b64: false`, which is not supported",
+            Self::Nested => "it is a nested JWT (`cty: JWT`), which is not supported",
+        })
+    }
+}
+
+/// A token-supplied string, cut to [`MAX_ECHO`] characters for error messages.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Echo(Box<str>);
+
+impl Echo {
+    pub(crate) fn new(s: &str) -> Self {
+        match s.char_indices().nth(MAX_ECHO) {
+            Some((cut, _)) => Self(format!("{}…", &s[..cut]).into_boxed_str()),
+            None => Self(s.into()),
+        }
+    }
+
+    /// The (possibly shortened) value.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Echo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for Echo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Debug-escape so that control characters from a token cannot forge log lines.
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+/// Why a token was refused.
+///
+/// Every variant maps to an RFC 6750 error code with [`Error::code`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The token is longer than the verifier's limit; it was not decoded.
+    #[error("the token is {len} bytes long, more than the limit of {max}")]
+    TooLarge {
+        /// The token's length in bytes.
+        len: usize,
+        /// The configured limit.
+        max: usize,
+    },
+    /// The token is not a well-formed JWS.
+    #[error("the token is malformed: {0}")]
+    Malformed(Malformed),
+    /// The header's `alg` is not allowed for this verifier or for the selected key.
+    #[error("the token's algorithm {alg} is not allowed")]
+    DisallowedAlgorithm {
+        /// The `alg` header value.
+        alg: Echo,
+    },
+    /// No configured key matches the token's `kid` and algorithm.
+    #[error("no trusted key matches the token (kid {})", .kid.as_ref().map_or_else(|| "absent".to_owned(), ToString::to_string))]
+    UnknownKey {
+        /// The `kid` header value, if any.
+        kid: Option<Echo>,
+    },
+    /// The signature does not verify with the selected key.
+    #[error("the token's signature is invalid")]
+    BadSignature,
+    /// The header `typ` is not the one this verifier requires.
+    #[error("the token's type (header `typ`) is {}, expected {expected}", .found.as_ref().map_or_else(|| "absent".to_owned(), ToString::to_string))]
+    WrongTokenType {
+        /// What the verifier requires.
+        expected: &'static str,
+        /// The `typ` header value, if any.
+        found: Option<Echo>,
+    },
+    /// An ID token was presented where an access token is required.
+    #[error("an ID token was presented where an access token is required ({reason}); an ID token proves who logged in to a client and must not be sent to an API")]
+    IdTokenAsAccessToken {
+        /// The rule that identified it as an ID token.
+        reason: &'static str,
+    },
+    /// An access token was presented where an ID token is required.
+    #[error("an access token was presented where an ID token is required ({reason})")]
+    AccessTokenAsIdToken {
+        /// The rule that identified it as an access token.
+        reason: &'static str,
+    },
+    /// A required claim is absent.
+    #[error("the token lacks the required claim `{claim}`")]
+    MissingClaim {
+        /// The claim's name.
+        claim: &'static str,
+    },
+    /// A claim has the wrong JSON type or an invalid value (never treated as absent).
+    #[error("the token's claim `{claim}` is malformed: expected {expected}")]
+    MalformedClaim {
+        /// The claim's name.
+        claim: &'static str,
+        /// What the claim must be.
+        expected: &'static str,
+    },
+    /// `iss` is not the configured issuer.
+    #[error("the token's issuer {found} is not the trusted issuer")]
+    WrongIssuer {
+        /// The `iss` claim.
+        found: Echo,
+    },
+    /// `aud` does not contain this API's (or client's) identifier.
+    #[error("the token's audience does not include {expected:?}")]
+    WrongAudience {
+        /// The identifier the verifier looks for.
+        expected: Box<str>,
+    },
+    /// The ID token's `aud` holds an audience the client does not trust.
+    #[error("the ID token's audience includes {found}, which is not trusted")]
+    UntrustedAudience {
+        /// The untrusted audience.
+        found: Echo,
+    },
+    /// The ID token's `azp` is not this client, or is absent though `aud` has several values.
+    #[error("the ID token's authorized party (`azp`) is not this client")]
+    WrongAuthorizedParty,
+    /// `exp` is in the past (beyond the leeway).
+    #[error("the token expired at {exp} (now {now}, leeway {leeway} s)")]
+    Expired {
+        /// The `exp` claim, seconds since the epoch.
+        exp: i64,
+        /// The verifier's clock.
+        now: i64,
+        /// The leeway in seconds.
+        leeway: u64,
+    },
+    /// `nbf` is in the future (beyond the leeway).
+    #[error("the token is not valid before {nbf} (now {now}, leeway {leeway} s)")]
+    NotYetValid {
+        /// The `nbf` claim.
+        nbf: i64,
+        /// The verifier's clock.
+        now: i64,
+        /// The leeway in seconds.
+        leeway: u64,
+    },
+    /// `iat` is in the future (beyond the leeway).
+    #[error("the token claims to be issued at {iat}, in the future (now {now}, leeway {leeway} s)")]
+    IssuedInFuture {
+        /// The `iat` claim.
+        iat: i64,
+        /// The verifier's clock.
+        now: i64,
+        /// The leeway in seconds.
+        leeway: u64,
+    },
+    /// The ID token's `nonce` is absent or differs from the one sent in the authentication request.
+    #[error("the ID token's nonce does not match the one sent in the authentication request")]
+    NonceMismatch,
+    /// The user authenticated longer ago than the requested `max_age`.
+    #[error("the user authenticated at {auth_time}, longer ago than the requested max_age of {max_age} s")]
+    AuthenticationTooOld {
+        /// The `auth_time` claim.
+        auth_time: i64,
+        /// The requested `max_age` in seconds.
+        max_age: u64,
+    },
+    /// The access token's hash in the ID token (`at_hash`) does not match.
+    #[error("the ID token's `at_hash` does not match the access token")]
+    AccessTokenHashMismatch,
+    /// The custom claims could not be decoded into the claims type.
+    #[error("the token's claim `{path}` is invalid: {message}")]
+    InvalidCustomClaim {
+        /// Where in the claims the error is (e.g. `email`).
+        path: Box<str>,
+        /// What is wrong.
+        message: Box<str>,
+    },
+    /// The claims type's own validation (`#[claims(validate = ...)]`) refused the token.
+    #[error("the token's claims were rejected: {reason}")]
+    ClaimsRejected {
+        /// The validation's message.
+        reason: Box<str>,
+    },
+    /// The token is valid but lacks a scope the operation requires.
+    #[error("the access token lacks the required scope{}: {required}", if matches!(.required.mode(), crate::scope::Mode::Any) { " (any of)" } else { "" })]
+    InsufficientScope {
+        /// The required scopes.
+        required: RequiredScopes,
+    },
+}
+
+impl Error {
+    /// The RFC 6750 §3.1 error code for this refusal.
+    ///
+    /// ```
+    /// use tokenkind::{Error, ErrorCode};
+    /// assert_eq!(Error::BadSignature.code(), ErrorCode::InvalidToken);
+    /// assert_eq!(Error::BadSignature.code().as_str(), "invalid_token");
+    /// ```
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::InsufficientScope { .. } => ErrorCode::InsufficientScope,
+            _ => ErrorCode::InvalidToken,
+        }
+    }
+}
+
+/// Why a verifier could not be built from its configuration, or keys could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A required setting is empty.
+    #[error("the {0} must not be empty")]
+    Empty(&'static str),
+    /// The clock leeway is above the cap.
+    #[error("a clock leeway of {leeway} s is above the cap of {max} s")]
+    LeewayTooLarge {
+        /// The requested leeway in seconds.
+        leeway: u64,
+        /// The cap in seconds.
+        max: u64,
+    },
+    /// The key set holds no key usable for verification.
+    #[error("the key set holds no usable verification key")]
+    NoKeys,
+    /// A key could not be used.
+    #[error("key {kid}: {reason}")]
+    Key {
+        /// The key's `kid`, or its position.
+        kid: String,
+        /// Why it was refused.
+        reason: &'static str,
+    },
+    /// The JWKS document is not valid JSON of the right shape.
+    #[error("the JWKS document is invalid: {0}")]
+    Jwks(String),
+    /// The PEM document could not be read.
+    #[error("the PEM key is invalid: {0}")]
+    Pem(String),
+    /// A setting is outside its allowed range.
+    #[error("{0}")]
+    Invalid(&'static str),
+}

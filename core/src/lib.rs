@@ -1,0 +1,68 @@
+#![doc = include_str!("../../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+// Lets the derive output, which names `::tokenkind`, compile inside this crate's own tests.
+extern crate self as tokenkind;
+
+pub mod claims;
+pub mod error;
+pub mod keys;
+pub mod scope;
+mod token;
+pub mod verify;
+
+#[cfg(feature = "dev-issuer")]
+pub mod dev;
+
+pub use crate::claims::{AccessClaims, IdClaims, NoClaims};
+pub use crate::error::{ConfigError, Error, ErrorCode};
+pub use crate::keys::{Algorithm, KeySet};
+pub use crate::scope::{Granted, RequiredScopes, ScopeMarker, ScopeSet, Scoped, Scopes};
+pub use crate::token::{AccessToken, Audience, IdToken};
+pub use crate::verify::{
+    AccessTokenVerifier, AccessTokenVerifierBuilder, Clock, IdTokenVerifier, IdTokenVerifierBuilder, Nonce, Profile,
+};
+
+/// Derives [`Scopes`] for a fieldless enum: one `#[scope("...")]` per variant.
+///
+/// It also generates a module of scope marker types for [`Granted`] proofs,
+/// named after the enum in snake case with a `_scope` suffix (`Api` →
+/// `api_scope`); `#[scopes(module = name)]` renames it.
+pub use tokenkind_macros::Scopes;
+
+/// Derives [`IdClaims`] for a struct that also derives `serde::Deserialize`.
+///
+/// `#[claims(validate = path)]` names a `fn(&Self) -> Result<(), E>` run after
+/// decoding. A field named like a registered claim is a compile error.
+pub use tokenkind_macros::IdClaims;
+
+/// Derives [`AccessClaims`] for a struct that also derives `serde::Deserialize`.
+///
+/// Same rules and options as [`IdClaims`](macro@IdClaims).
+pub use tokenkind_macros::AccessClaims;
+
+/// Guards a function that takes an [`AccessToken`]: the scopes are checked before the body runs.
+///
+/// - `#[requires_scope("read:messages")]`: that scope;
+/// - `#[requires_scope("a", "b")]`: every listed scope;
+/// - `#[requires_scope(any("a", "b"))]`: at least one of them.
+///
+/// The parameter of type `AccessToken<S, C>` becomes a [`Scoped`] guard,
+/// which only [`Scoped::check`] (or a web framework extractor) can build, so a
+/// caller cannot reach the body with an unchecked token. Scope strings are
+/// resolved against `S` at compile time: an undeclared scope does not
+/// compile. Inside the body, `token.grant()` yields [`Granted`] proofs for the
+/// required scopes. When the parameter's type is an alias, mark it with
+/// `#[token]`.
+pub use tokenkind_macros::requires_scope;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::claims::{AccessClaims, IdClaims, RESERVED, ValidationError, run_hook};
+    pub use crate::scope::{All, Any, MarkerAt, Requirement, ScopeAt, ScopeMarker, Scoped, Scopes, position};
+    pub use crate::token::{AccessToken, AccessTokenType};
+    pub use ::core;
+    pub use ::serde;
+}

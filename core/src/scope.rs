@@ -1,0 +1,515 @@
+//! Scopes: the API's declared scope enum, the granted scope set, scope
+//! requirements checked before a handler runs, and proofs that a scope was
+//! checked.
+//!
+//! RFC 9068 §2.2.3 and RFC 6749 §3.3: `scope` is a space-delimited list of
+//! case-sensitive strings. tokenkind maps each declared string to one bit,
+//! so a scope check is a mask test, never a string search.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::ops::Deref;
+
+use crate::error::Error;
+use crate::token::AccessToken;
+
+/// The scopes an API declares, one per variant of a fieldless enum.
+///
+/// Implemented by `#[derive(Scopes)]`; each variant names its scope string
+/// with `#[scope("...")]`. At most 128 scopes per enum.
+///
+/// ```
+/// use tokenkind::Scopes;
+///
+/// #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+/// enum Api {
+///     #[scope("read:messages")]
+///     ReadMessages,
+///     #[scope("write:messages")]
+///     WriteMessages,
+/// }
+///
+/// assert_eq!(Api::ReadMessages.as_str(), "read:messages");
+/// assert_eq!(Api::from_scope("write:messages"), Some(Api::WriteMessages));
+/// assert_eq!(Api::from_scope("Write:Messages"), None); // scopes are case-sensitive
+/// ```
+pub trait Scopes: Copy + Eq + Send + Sync + 'static {
+    /// The scope strings, in declaration order: the scope at index `i` is bit `i`.
+    const NAMES: &'static [&'static str];
+    /// Every variant, in declaration order.
+    const ALL: &'static [Self];
+    /// The name of the enum, for error messages.
+    const TYPE_NAME: &'static str;
+
+    /// This scope's index in [`Scopes::NAMES`].
+    fn index(self) -> usize;
+
+    /// The index of a scope string, if the enum declares it (exact, case-sensitive match).
+    fn index_of(scope: &str) -> Option<usize>;
+
+    /// This scope's string, as it appears in a token's `scope` claim.
+    fn as_str(self) -> &'static str {
+        Self::NAMES[self.index()]
+    }
+
+    /// The variant for a scope string, if the enum declares it.
+    fn from_scope(scope: &str) -> Option<Self> {
+        Self::index_of(scope).map(|i| Self::ALL[i])
+    }
+}
+
+/// The set of declared scopes a token was granted: one bit per scope.
+///
+/// Granted scopes that the API does not declare are ignored (RFC 9068 leaves
+/// their meaning to other resource servers).
+///
+/// ```
+/// # use tokenkind::{Scopes, ScopeSet};
+/// # #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+/// # enum Api { #[scope("read:messages")] ReadMessages, #[scope("write:messages")] WriteMessages }
+/// let set = ScopeSet::<Api>::parse("openid read:messages profile");
+/// assert!(set.contains(Api::ReadMessages));
+/// assert!(!set.contains(Api::WriteMessages));
+/// assert_eq!(set.iter().collect::<Vec<_>>(), [Api::ReadMessages]);
+/// ```
+pub struct ScopeSet<S> {
+    bits: u128,
+    _scopes: PhantomData<fn() -> S>,
+}
+
+impl<S> Clone for ScopeSet<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S> Copy for ScopeSet<S> {}
+impl<S> PartialEq for ScopeSet<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.bits == other.bits
+    }
+}
+impl<S> Eq for ScopeSet<S> {}
+
+impl<S: Scopes> ScopeSet<S> {
+    /// The empty set.
+    pub const fn empty() -> Self {
+        Self::from_bits(0)
+    }
+
+    pub(crate) const fn from_bits(bits: u128) -> Self {
+        Self { bits, _scopes: PhantomData }
+    }
+
+    /// Parses a space-delimited `scope` value (RFC 6749 §3.3), keeping the declared scopes.
+    pub fn parse(scope: &str) -> Self {
+        let mut set = Self::empty();
+        set.insert_delimited(scope);
+        set
+    }
+
+    pub(crate) fn insert_delimited(&mut self, scope: &str) {
+        for token in scope.split(' ') {
+            self.insert_name(token);
+        }
+    }
+
+    pub(crate) fn insert_name(&mut self, name: &str) {
+        if let Some(i) = S::index_of(name) {
+            self.bits |= 1u128 << i;
+        }
+    }
+
+    /// Adds a scope.
+    pub fn insert(&mut self, scope: S) {
+        self.bits |= 1u128 << scope.index();
+    }
+
+    /// Whether the set holds `scope`.
+    pub fn contains(&self, scope: S) -> bool {
+        self.bits & (1u128 << scope.index()) != 0
+    }
+
+    /// Whether the set holds every scope of `other`.
+    pub fn contains_all(&self, other: ScopeSet<S>) -> bool {
+        self.bits & other.bits == other.bits
+    }
+
+    /// Whether the set holds at least one scope of `other`.
+    pub fn contains_any(&self, other: ScopeSet<S>) -> bool {
+        self.bits & other.bits != 0
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.bits == 0
+    }
+
+    /// The number of scopes in the set.
+    pub fn len(&self) -> usize {
+        self.bits.count_ones() as usize
+    }
+
+    /// The scopes in the set, in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = S> + '_ {
+        S::ALL.iter().copied().filter(move |s| self.contains(*s))
+    }
+
+    pub(crate) const fn bits(&self) -> u128 {
+        self.bits
+    }
+}
+
+impl<S: Scopes> FromIterator<S> for ScopeSet<S> {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        let mut set = Self::empty();
+        for s in iter {
+            set.insert(s);
+        }
+        set
+    }
+}
+
+impl<S: Scopes> fmt::Debug for ScopeSet<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter().map(Scopes::as_str)).finish()
+    }
+}
+
+impl<S: Scopes> fmt::Display for ScopeSet<S> {
+    /// Space-delimited, as in a `scope` claim.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, s) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(s.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether a requirement needs every listed scope or any one of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Every scope is required: `#[requires_scope("a", "b")]`.
+    All,
+    /// One of the scopes suffices: `#[requires_scope(any("a", "b"))]`.
+    Any,
+}
+
+/// The scopes a check required, as reported by [`Error::InsufficientScope`].
+///
+/// Its `Display` is the space-delimited list that RFC 6750 §3 puts in the
+/// `scope` attribute of a `WWW-Authenticate` header.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RequiredScopes {
+    names: &'static [&'static str],
+    mask: u128,
+    mode: Mode,
+}
+
+impl RequiredScopes {
+    pub(crate) fn new<S: Scopes>(mask: u128, mode: Mode) -> Self {
+        Self { names: S::NAMES, mask, mode }
+    }
+
+    /// The required scope strings, in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.names.iter().enumerate().filter(|(i, _)| self.mask & (1u128 << i) != 0).map(|(_, n)| *n)
+    }
+
+    /// Whether every scope was required or any one of them.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+}
+
+impl fmt::Display for RequiredScopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, s) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(s)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for RequiredScopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequiredScopes")
+            .field("mode", &self.mode)
+            .field("scopes", &self.iter().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A type that stands for one declared scope, generated by `#[derive(Scopes)]`.
+///
+/// For `enum Api` the derive generates a module `api_scope` (rename it with
+/// `#[scopes(module = name)]`) holding one uninhabited type per variant,
+/// named like the variant: `api_scope::DeleteMessages`. They are used only as
+/// type parameters, in [`Granted`].
+pub trait ScopeMarker: 'static {
+    /// The scope enum this marker belongs to.
+    type Set: Scopes;
+    /// The scope's index in `Set::NAMES`.
+    const INDEX: usize;
+}
+
+/// Proof that the scope `M` was checked on the current request's access token.
+///
+/// A service function that must only run for callers holding a scope takes a
+/// `Granted<M>` parameter. There are exactly two ways to get one: from a
+/// `#[requires_scope]` guard whose requirement includes that scope
+/// ([`Scoped::grant`], checked at compile time), or from a run-time check on
+/// a verified token ([`AccessToken::grant`]).
+///
+/// ```
+/// use tokenkind::{requires_scope, AccessToken, Granted, Scopes};
+///
+/// #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+/// enum Api {
+///     #[scope("read:messages")]
+///     ReadMessages,
+///     #[scope("delete:messages")]
+///     DeleteMessages,
+/// }
+///
+/// fn delete_message(_proof: Granted<api_scope::DeleteMessages>, id: u64) -> u64 {
+///     id
+/// }
+///
+/// #[requires_scope("delete:messages")]
+/// fn delete_handler(token: AccessToken<Api>, id: u64) -> u64 {
+///     delete_message(token.grant(), id)
+/// }
+/// ```
+pub struct Granted<M> {
+    _marker: PhantomData<fn() -> M>,
+}
+
+impl<M: ScopeMarker> Granted<M> {
+    const fn new() -> Self {
+        Self { _marker: PhantomData }
+    }
+
+    /// The scope this proof stands for.
+    pub fn scope(&self) -> M::Set {
+        <M::Set as Scopes>::ALL[M::INDEX]
+    }
+}
+
+impl<M> Clone for Granted<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M> Copy for Granted<M> {}
+
+impl<M: ScopeMarker> fmt::Debug for Granted<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Granted").field(&<M::Set as Scopes>::NAMES[M::INDEX]).finish()
+    }
+}
+
+/// A scope requirement, written by `#[requires_scope]` as a type.
+///
+/// `All<(A, (B, ()))>` requires the scopes of markers `A` and `B`;
+/// `Any<...>` requires one of them.
+pub trait Requirement<S: Scopes>: 'static {
+    /// The required scopes, as bits of `S`.
+    const MASK: u128;
+    /// All or any.
+    const MODE: Mode;
+}
+
+/// Requires every scope of the marker list `L`.
+pub struct All<L>(PhantomData<fn() -> L>);
+/// Requires at least one scope of the marker list `L`.
+pub struct Any<L>(PhantomData<fn() -> L>);
+
+/// A list of scope markers of one scope enum `S`: `()` or `(Head, Tail)`.
+pub trait MarkerList<S: Scopes>: 'static {
+    /// The union of the markers' bits.
+    const MASK: u128;
+}
+impl<S: Scopes> MarkerList<S> for () {
+    const MASK: u128 = 0;
+}
+impl<S: Scopes, H: ScopeMarker<Set = S>, T: MarkerList<S>> MarkerList<S> for (H, T) {
+    const MASK: u128 = (1u128 << H::INDEX) | T::MASK;
+}
+
+impl<S: Scopes, L: MarkerList<S>> Requirement<S> for All<L> {
+    const MASK: u128 = L::MASK;
+    const MODE: Mode = Mode::All;
+}
+impl<S: Scopes, L: MarkerList<S>> Requirement<S> for Any<L> {
+    const MASK: u128 = L::MASK;
+    const MODE: Mode = Mode::Any;
+}
+
+#[doc(hidden)]
+pub struct Here;
+#[doc(hidden)]
+pub struct There<I>(PhantomData<I>);
+
+/// Implemented by a requirement that guarantees the scope of marker `M`.
+///
+/// `I` is an index the compiler infers; never name it.
+#[diagnostic::on_unimplemented(
+    message = "this `#[requires_scope]` guard does not prove the scope `{M}`",
+    label = "the guard's requirement `{Self}` does not include `{M}`",
+    note = "add the scope to the handler's `#[requires_scope(...)]`, or check it at run time with `AccessToken::grant`",
+    note = "a guard with `any(...)` proves none of its scopes on its own"
+)]
+pub trait Proves<M, I> {}
+
+#[diagnostic::do_not_recommend]
+impl<M, T> Proves<M, Here> for (M, T) {}
+#[diagnostic::do_not_recommend]
+impl<M, H, T: Proves<M, I>, I> Proves<M, There<I>> for (H, T) {}
+#[diagnostic::do_not_recommend]
+impl<M, L: Proves<M, I>, I> Proves<M, I> for All<L> {}
+
+/// An access token whose scopes were checked against the requirement `R`.
+///
+/// `#[requires_scope]` turns the handler's `AccessToken<S, C>` parameter into
+/// this type, so the body cannot run until the check has passed. It
+/// dereferences to the token. Build one with [`Scoped::check`] (or let the web
+/// framework's extractor build it).
+///
+/// ```
+/// use tokenkind::{requires_scope, AccessToken, Scopes, Scoped};
+/// # use tokenkind::dev::DevIssuer;
+///
+/// #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+/// enum Api {
+///     #[scope("read:messages")]
+///     ReadMessages,
+///     #[scope("write:messages")]
+///     WriteMessages,
+/// }
+///
+/// #[requires_scope("write:messages")]
+/// fn post_message(token: AccessToken<Api>, text: &str) -> String {
+///     format!("{} wrote {text}", token.subject())
+/// }
+///
+/// # let issuer = DevIssuer::new();
+/// # let verifier = issuer.access_token_verifier::<Api>().build().unwrap();
+/// let raw = issuer.access_token().scope("read:messages").sign();
+/// let token = verifier.verify(&raw).unwrap();
+/// let err = Scoped::check(token).map(|t| post_message(t, "hi")).unwrap_err();
+/// assert_eq!(err.to_string(), "the access token lacks the required scope: write:messages");
+/// ```
+pub struct Scoped<T, R> {
+    token: T,
+    _requirement: PhantomData<fn() -> R>,
+}
+
+impl<S: Scopes, C, R: Requirement<S>> Scoped<AccessToken<S, C>, R> {
+    /// Checks the token's scopes against the requirement `R`.
+    ///
+    /// # Errors
+    /// [`Error::InsufficientScope`] naming the required scopes.
+    pub fn check(token: AccessToken<S, C>) -> Result<Self, Error> {
+        let granted = token.scopes().bits();
+        let ok = match R::MODE {
+            Mode::All => granted & R::MASK == R::MASK,
+            Mode::Any => granted & R::MASK != 0,
+        };
+        if ok {
+            Ok(Self { token, _requirement: PhantomData })
+        } else {
+            Err(Error::InsufficientScope { required: RequiredScopes::new::<S>(R::MASK, R::MODE) })
+        }
+    }
+
+    /// A proof that the scope of `M` was checked. Compiles only when the
+    /// requirement includes `M` (the index `I` is inferred).
+    pub fn grant<M: ScopeMarker<Set = S>, I>(&self) -> Granted<M>
+    where
+        R: Proves<M, I>,
+    {
+        Granted::new()
+    }
+
+    /// The scopes this guard required.
+    pub fn required() -> RequiredScopes {
+        RequiredScopes::new::<S>(R::MASK, R::MODE)
+    }
+
+    /// The checked token.
+    pub fn into_token(self) -> AccessToken<S, C> {
+        self.token
+    }
+}
+
+impl<T, R> Deref for Scoped<T, R> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.token
+    }
+}
+
+impl<T: fmt::Debug, R> fmt::Debug for Scoped<T, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Scoped").field(&self.token).finish()
+    }
+}
+
+impl<S: Scopes, C> AccessToken<S, C> {
+    /// A proof that the token holds the scope of `M`, checked now.
+    ///
+    /// # Errors
+    /// [`Error::InsufficientScope`] naming that scope.
+    pub fn grant<M: ScopeMarker<Set = S>>(&self) -> Result<Granted<M>, Error> {
+        let bit = 1u128 << M::INDEX;
+        if self.scopes().bits() & bit == 0 {
+            return Err(Error::InsufficientScope { required: RequiredScopes::new::<S>(bit, Mode::All) });
+        }
+        Ok(Granted::new())
+    }
+}
+
+/// Index of `name` in `names`, usable in constants (`#[requires_scope]`
+/// resolves its scope strings with it at compile time).
+#[doc(hidden)]
+pub const fn position(names: &[&str], name: &str) -> Option<usize> {
+    let mut i = 0;
+    while i < names.len() {
+        if const_str_eq(names[i], name) {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+const fn const_str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Maps a scope index to its marker type; implemented by `#[derive(Scopes)]`.
+#[doc(hidden)]
+pub trait ScopeAt<const I: usize> {
+    type Marker: ScopeMarker;
+}
+
+/// The marker of the scope at index `I` of `S`.
+#[doc(hidden)]
+pub type MarkerAt<S, const I: usize> = <S as ScopeAt<I>>::Marker;

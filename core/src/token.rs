@@ -1,0 +1,351 @@
+//! The two verified token kinds. Neither has a public constructor, a
+//! `Deserialize`, a `Default` or a conversion into the other: the only way to
+//! hold one is to have run its verifier.
+
+use core::fmt;
+use std::sync::Arc;
+
+use crate::claims::NoClaims;
+use crate::keys::Algorithm;
+use crate::scope::{ScopeSet, Scopes};
+
+/// The `aud` claim: one audience or several (RFC 7519 §4.1.3).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Audience(AudienceRepr);
+
+#[derive(Clone, PartialEq, Eq)]
+enum AudienceRepr {
+    One(Box<str>),
+    Many(Box<[Box<str>]>),
+}
+
+impl Audience {
+    pub(crate) fn one(s: Box<str>) -> Self {
+        Self(AudienceRepr::One(s))
+    }
+
+    pub(crate) fn many(v: Vec<Box<str>>) -> Self {
+        Self(AudienceRepr::Many(v.into_boxed_slice()))
+    }
+
+    /// The audiences, in token order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let (one, many): (Option<&str>, &[Box<str>]) = match &self.0 {
+            AudienceRepr::One(s) => (Some(s), &[]),
+            AudienceRepr::Many(v) => (None, v),
+        };
+        one.into_iter().chain(many.iter().map(|s| &**s))
+    }
+
+    /// Whether `aud` holds `value`.
+    pub fn contains(&self, value: &str) -> bool {
+        self.iter().any(|a| a == value)
+    }
+
+    /// How many audiences `aud` holds.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            AudienceRepr::One(_) => 1,
+            AudienceRepr::Many(v) => v.len(),
+        }
+    }
+
+    /// Whether `aud` is empty (never true of a verified token).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl fmt::Debug for Audience {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// A verified JWT access token (RFC 9068) for this API.
+///
+/// `S` is the API's scope enum (`#[derive(Scopes)]`); `C` holds optional
+/// custom claims (`#[derive(AccessClaims)]`). Produced only by
+/// [`AccessTokenVerifier::verify`](crate::AccessTokenVerifier::verify).
+///
+/// ```
+/// use tokenkind::{AccessToken, Scopes};
+/// # use tokenkind::dev::DevIssuer;
+///
+/// #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+/// enum Api {
+///     #[scope("read:messages")]
+///     ReadMessages,
+/// }
+///
+/// # let issuer = DevIssuer::new();
+/// # let verifier = issuer.access_token_verifier::<Api>().build().unwrap();
+/// # let raw = issuer.access_token().subject("alice").scope("read:messages").sign();
+/// let token: AccessToken<Api> = verifier.verify(&raw)?;
+/// assert_eq!(token.subject(), "alice");
+/// assert!(token.has_scope(Api::ReadMessages));
+/// # Ok::<(), tokenkind::Error>(())
+/// ```
+pub struct AccessToken<S, C = NoClaims> {
+    pub(crate) issuer: Arc<str>,
+    pub(crate) subject: Box<str>,
+    pub(crate) audience: Audience,
+    pub(crate) client_id: Box<str>,
+    pub(crate) jwt_id: Option<Box<str>>,
+    pub(crate) expires_at: i64,
+    pub(crate) issued_at: Option<i64>,
+    pub(crate) not_before: Option<i64>,
+    pub(crate) scopes: ScopeSet<S>,
+    pub(crate) claims: C,
+}
+
+impl<S: Scopes, C> AccessToken<S, C> {
+    /// `iss`: the issuer, equal to the verifier's configured issuer.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// `sub`: the user, or the client itself for a client-credentials grant.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// `aud`: the audiences; one of them is this API's identifier.
+    pub fn audience(&self) -> &Audience {
+        &self.audience
+    }
+
+    /// The OAuth client the token was issued to (`client_id`, or the
+    /// profile's equivalent: `azp`, `cid`).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// `jti`: the token's unique identifier, if present.
+    pub fn jwt_id(&self) -> Option<&str> {
+        self.jwt_id.as_deref()
+    }
+
+    /// `exp`: expiry, in seconds since the Unix epoch.
+    pub fn expires_at(&self) -> i64 {
+        self.expires_at
+    }
+
+    /// `iat`: issue time, in seconds since the Unix epoch (required by RFC 9068; a profile may relax it).
+    pub fn issued_at(&self) -> Option<i64> {
+        self.issued_at
+    }
+
+    /// `nbf`: not-before time, if present.
+    pub fn not_before(&self) -> Option<i64> {
+        self.not_before
+    }
+
+    /// The granted scopes that `S` declares.
+    pub fn scopes(&self) -> ScopeSet<S> {
+        self.scopes
+    }
+
+    /// Whether the token grants `scope`.
+    pub fn has_scope(&self, scope: S) -> bool {
+        self.scopes.contains(scope)
+    }
+
+    /// The custom claims.
+    pub fn claims(&self) -> &C {
+        &self.claims
+    }
+
+    /// The custom claims, by value.
+    pub fn into_claims(self) -> C {
+        self.claims
+    }
+}
+
+impl<S: Scopes, C: fmt::Debug> fmt::Debug for AccessToken<S, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("issuer", &self.issuer)
+            .field("subject", &self.subject)
+            .field("audience", &self.audience)
+            .field("client_id", &self.client_id)
+            .field("jwt_id", &self.jwt_id)
+            .field("expires_at", &self.expires_at)
+            .field("scopes", &self.scopes)
+            .field("claims", &self.claims)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, C: Clone> Clone for AccessToken<S, C> {
+    fn clone(&self) -> Self {
+        Self {
+            issuer: self.issuer.clone(),
+            subject: self.subject.clone(),
+            audience: self.audience.clone(),
+            client_id: self.client_id.clone(),
+            jwt_id: self.jwt_id.clone(),
+            expires_at: self.expires_at,
+            issued_at: self.issued_at,
+            not_before: self.not_before,
+            scopes: self.scopes,
+            claims: self.claims.clone(),
+        }
+    }
+}
+
+/// A verified OpenID Connect ID token (OpenID Connect Core §2, §3.1.3.7).
+///
+/// It proves who logged in to *this client*; it is not a credential for an
+/// API and cannot be used where an [`AccessToken`] is expected. Produced
+/// only by [`IdTokenVerifier::verify`](crate::IdTokenVerifier::verify).
+///
+/// ```
+/// use tokenkind::{IdClaims, IdToken, Nonce};
+/// # use tokenkind::dev::DevIssuer;
+///
+/// #[derive(IdClaims, serde::Deserialize)]
+/// struct Profile {
+///     name: String,
+/// }
+///
+/// # let issuer = DevIssuer::new();
+/// # let verifier = issuer.id_token_verifier::<Profile>().build().unwrap();
+/// # let raw = issuer.id_token().subject("alice").nonce("n-0S6_WzA2Mj").claim("name", "Alice").sign();
+/// let token: IdToken<Profile> = verifier.verify(&raw, Nonce::Expected("n-0S6_WzA2Mj"))?;
+/// assert_eq!(token.subject(), "alice");
+/// assert_eq!(token.claims().name, "Alice");
+/// # Ok::<(), tokenkind::Error>(())
+/// ```
+pub struct IdToken<C = NoClaims> {
+    pub(crate) issuer: Arc<str>,
+    pub(crate) subject: Box<str>,
+    pub(crate) audience: Audience,
+    pub(crate) expires_at: i64,
+    pub(crate) issued_at: i64,
+    pub(crate) auth_time: Option<i64>,
+    pub(crate) nonce: Option<Box<str>>,
+    pub(crate) authorized_party: Option<Box<str>>,
+    pub(crate) acr: Option<Box<str>>,
+    pub(crate) amr: Option<Box<[Box<str>]>>,
+    pub(crate) at_hash: Option<Box<str>>,
+    pub(crate) algorithm: Algorithm,
+    pub(crate) claims: C,
+}
+
+impl<C> IdToken<C> {
+    /// `iss`: the issuer.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// `sub`: the user's identifier at the issuer.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+
+    /// `aud`: the audiences; one is this client's ID.
+    pub fn audience(&self) -> &Audience {
+        &self.audience
+    }
+
+    /// `exp`, seconds since the Unix epoch.
+    pub fn expires_at(&self) -> i64 {
+        self.expires_at
+    }
+
+    /// `iat`, seconds since the Unix epoch.
+    pub fn issued_at(&self) -> i64 {
+        self.issued_at
+    }
+
+    /// `auth_time`: when the user authenticated, if present.
+    pub fn auth_time(&self) -> Option<i64> {
+        self.auth_time
+    }
+
+    /// `nonce`, if present (checked against the expected one when given).
+    pub fn nonce(&self) -> Option<&str> {
+        self.nonce.as_deref()
+    }
+
+    /// `azp`: the authorized party, if present.
+    pub fn authorized_party(&self) -> Option<&str> {
+        self.authorized_party.as_deref()
+    }
+
+    /// `acr`: the authentication context class, if present.
+    pub fn acr(&self) -> Option<&str> {
+        self.acr.as_deref()
+    }
+
+    /// `amr`: the authentication methods, if present.
+    pub fn amr(&self) -> Option<impl Iterator<Item = &str>> {
+        self.amr.as_ref().map(|v| v.iter().map(|s| &**s))
+    }
+
+    /// The JWS algorithm the token was signed with.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The custom claims.
+    pub fn claims(&self) -> &C {
+        &self.claims
+    }
+
+    /// The custom claims, by value.
+    pub fn into_claims(self) -> C {
+        self.claims
+    }
+}
+
+impl<C: fmt::Debug> fmt::Debug for IdToken<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdToken")
+            .field("issuer", &self.issuer)
+            .field("subject", &self.subject)
+            .field("audience", &self.audience)
+            .field("expires_at", &self.expires_at)
+            .field("auth_time", &self.auth_time)
+            .field("authorized_party", &self.authorized_party)
+            .field("claims", &self.claims)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C: Clone> Clone for IdToken<C> {
+    fn clone(&self) -> Self {
+        Self {
+            issuer: self.issuer.clone(),
+            subject: self.subject.clone(),
+            audience: self.audience.clone(),
+            expires_at: self.expires_at,
+            issued_at: self.issued_at,
+            auth_time: self.auth_time,
+            nonce: self.nonce.clone(),
+            authorized_party: self.authorized_party.clone(),
+            acr: self.acr.clone(),
+            amr: self.amr.clone(),
+            at_hash: self.at_hash.clone(),
+            algorithm: self.algorithm,
+            claims: self.claims.clone(),
+        }
+    }
+}
+
+/// Names the scope enum of an access token type; `#[requires_scope]` uses it
+/// to find the scopes of the guarded parameter.
+#[diagnostic::on_unimplemented(
+    message = "`#[requires_scope]` guards access tokens, and `{Self}` is not an `AccessToken`",
+    label = "this parameter must be an `AccessToken<S>`",
+    note = "an ID token proves who logged in to a client application; it is not meant for your API and carries no scopes: take an `AccessToken<S>` instead"
+)]
+#[doc(hidden)]
+pub trait AccessTokenType {
+    type Scopes: Scopes;
+}
+
+impl<S: Scopes, C> AccessTokenType for AccessToken<S, C> {
+    type Scopes = S;
+}

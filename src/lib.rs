@@ -1,0 +1,1 @@
+//! Examples and the cross-crate test suite of tokenkind.
