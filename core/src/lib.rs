@@ -61,7 +61,9 @@ pub use tokenkind_macros::requires_scope;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::claims::{AccessClaims, IdClaims, RESERVED, ValidationError, run_hook};
-    pub use crate::scope::{All, Any, MarkerAt, Requirement, ScopeAt, ScopeMarker, Scoped, Scopes, position};
+    pub use crate::scope::{
+        All, Any, ConstMessage, MarkerAt, Requirement, ScopeAt, ScopeMarker, Scoped, Scopes, closest_scope, position,
+    };
     pub use crate::token::{AccessToken, AccessTokenType};
     pub use ::core;
     pub use ::serde;

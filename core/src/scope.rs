@@ -489,6 +489,104 @@ pub const fn position(names: &[&str], name: &str) -> Option<usize> {
     None
 }
 
+/// A message assembled during constant evaluation, where `panic!` cannot
+/// format: `#[requires_scope]` builds its "undeclared scope" error with it.
+#[doc(hidden)]
+pub struct ConstMessage {
+    buf: [u8; 1024],
+    len: usize,
+}
+
+impl ConstMessage {
+    #[doc(hidden)]
+    pub const fn new() -> Self {
+        Self { buf: [0; 1024], len: 0 }
+    }
+
+    /// Appends `s`, or nothing if it does not fit (the text stays valid UTF-8).
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn push(mut self, s: &str) -> Self {
+        let s = s.as_bytes();
+        if self.len + s.len() > self.buf.len() {
+            return self;
+        }
+        let mut i = 0;
+        while i < s.len() {
+            self.buf[self.len + i] = s[i];
+            i += 1;
+        }
+        self.len += s.len();
+        self
+    }
+
+    #[doc(hidden)]
+    pub const fn as_str(&self) -> &str {
+        match core::str::from_utf8(self.buf.split_at(self.len).0) {
+            Ok(s) => s,
+            Err(_) => "",
+        }
+    }
+}
+
+/// The declared scope nearest to a misspelt `name` (edit distance at most a
+/// third of its length), for a "did you mean" hint at compile time.
+#[doc(hidden)]
+pub const fn closest_scope(names: &[&'static str], name: &str) -> Option<&'static str> {
+    let limit = if name.len() > 3 { name.len() / 3 } else { 1 };
+    let (mut best, mut best_distance) = (None, limit + 1);
+    let mut i = 0;
+    while i < names.len() {
+        if let Some(d) = edit_distance(names[i].as_bytes(), name.as_bytes()) {
+            if d < best_distance {
+                best = Some(names[i]);
+                best_distance = d;
+            }
+        }
+        i += 1;
+    }
+    best
+}
+
+/// Levenshtein distance over bytes; `None` for strings longer than 128 bytes.
+const fn edit_distance(a: &[u8], b: &[u8]) -> Option<usize> {
+    const MAX: usize = 128;
+    if a.len() > MAX || b.len() > MAX {
+        return None;
+    }
+    let mut prev = [0usize; MAX + 1];
+    let mut cur = [0usize; MAX + 1];
+    let mut j = 0;
+    while j <= b.len() {
+        prev[j] = j;
+        j += 1;
+    }
+    let mut i = 1;
+    while i <= a.len() {
+        cur[0] = i;
+        let mut j = 1;
+        while j <= b.len() {
+            let substitution = prev[j - 1] + if a[i - 1] == b[j - 1] { 0 } else { 1 };
+            let deletion = prev[j] + 1;
+            let insertion = cur[j - 1] + 1;
+            let mut d = substitution;
+            if deletion < d {
+                d = deletion;
+            }
+            if insertion < d {
+                d = insertion;
+            }
+            cur[j] = d;
+            j += 1;
+        }
+        let tmp = prev;
+        prev = cur;
+        cur = tmp;
+        i += 1;
+    }
+    Some(prev[b.len()])
+}
+
 const fn const_str_eq(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {

@@ -93,7 +93,7 @@ pub struct AccessToken<S, C = NoClaims> {
     pub(crate) client_id: Box<str>,
     pub(crate) jwt_id: Option<Box<str>>,
     pub(crate) expires_at: i64,
-    pub(crate) issued_at: Option<i64>,
+    pub(crate) issued_at: i64,
     pub(crate) not_before: Option<i64>,
     pub(crate) scopes: ScopeSet<S>,
     pub(crate) claims: C,
@@ -131,8 +131,8 @@ impl<S: Scopes, C> AccessToken<S, C> {
         self.expires_at
     }
 
-    /// `iat`: issue time, in seconds since the Unix epoch (required by RFC 9068; a profile may relax it).
-    pub fn issued_at(&self) -> Option<i64> {
+    /// `iat`: issue time, in seconds since the Unix epoch.
+    pub fn issued_at(&self) -> i64 {
         self.issued_at
     }
 

@@ -1,13 +1,209 @@
-//! Verifiers (stub while the module is written).
-#![allow(missing_docs, dead_code)]
-use crate::{AccessToken, IdToken, Error, Scopes, NoClaims};
-use core::marker::PhantomData;
-pub struct AccessTokenVerifier<S, C = NoClaims>(PhantomData<(S, C)>);
-pub struct AccessTokenVerifierBuilder<S, C = NoClaims>(PhantomData<(S, C)>);
-pub struct IdTokenVerifier<C = NoClaims>(PhantomData<C>);
-pub struct IdTokenVerifierBuilder<C = NoClaims>(PhantomData<C>);
-pub trait Clock {}
-pub enum Nonce<'a> { Expected(&'a str), NotRequested }
-pub enum Profile { Rfc9068 }
-impl<S: Scopes, C> AccessTokenVerifier<S, C> { pub fn verify(&self, _t: &str) -> Result<AccessToken<S, C>, Error> { unimplemented!() } }
-impl<C> IdTokenVerifier<C> { pub fn verify(&self, _t: &str, _n: Nonce<'_>) -> Result<IdToken<C>, Error> { unimplemented!() } }
+//! The verifiers: the only producers of [`AccessToken`](crate::AccessToken)
+//! and [`IdToken`](crate::IdToken).
+//!
+//! Checks run in a fixed order: length, structure, header, algorithm, key,
+//! signature; then, on the verified payload: token kind, issuer, audience,
+//! times, required claims, custom claims. Each rule is one function below,
+//! named after it, with its RFC section.
+
+mod access;
+mod id;
+pub(crate) mod jws;
+mod payload;
+mod profile;
+mod time;
+
+use core::fmt;
+use core::time::Duration;
+use std::sync::Arc;
+
+pub use self::access::{AccessTokenVerifier, AccessTokenVerifierBuilder};
+pub use self::id::{IdTokenVerifier, IdTokenVerifierBuilder, Nonce};
+pub use self::profile::Profile;
+pub use self::time::{Clock, SystemClock};
+use crate::error::{ConfigError, Error};
+use crate::keys::{Algorithm, KeySet};
+use jws::AlgSet;
+
+/// Default clock leeway: 60 seconds.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+/// The largest leeway a verifier accepts: 5 minutes.
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+/// Default token length limit: 16 KiB.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 16 * 1024;
+/// The largest token length limit a verifier accepts: 1 MiB.
+pub const MAX_MAX_TOKEN_LEN: usize = 1024 * 1024;
+
+/// The asymmetric algorithms allowed by default. HMAC algorithms are added
+/// only by configuring an HMAC secret ([`KeySet::with_hmac`]).
+pub const DEFAULT_ALGORITHMS: [Algorithm; 9] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// Where a verifier's keys come from.
+#[derive(Clone, Debug)]
+enum KeySource {
+    Static(KeySet),
+}
+
+impl KeySource {
+    fn keys(&self) -> &KeySet {
+        match self {
+            Self::Static(k) => k,
+        }
+    }
+}
+
+/// Settings shared by both verifiers.
+#[derive(Clone)]
+struct Common {
+    issuer: Arc<str>,
+    keys: Option<KeySource>,
+    leeway: Duration,
+    max_token_len: usize,
+    algorithms: Option<Vec<Algorithm>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Common {
+    fn new(issuer: String) -> Self {
+        Self {
+            issuer: issuer.into(),
+            keys: None,
+            leeway: DEFAULT_LEEWAY,
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            algorithms: None,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    fn build(self) -> Result<Built, ConfigError> {
+        if self.issuer.is_empty() {
+            return Err(ConfigError::Empty("issuer"));
+        }
+        if self.leeway > MAX_LEEWAY {
+            return Err(ConfigError::LeewayTooLarge { leeway: self.leeway.as_secs(), max: MAX_LEEWAY.as_secs() });
+        }
+        if !(256..=MAX_MAX_TOKEN_LEN).contains(&self.max_token_len) {
+            return Err(ConfigError::Invalid("the token length limit must be between 256 bytes and 1 MiB"));
+        }
+        let keys = self.keys.ok_or(ConfigError::NoKeys)?;
+        if keys.keys().is_empty() {
+            return Err(ConfigError::NoKeys);
+        }
+        // HMAC is allowed only for explicitly configured secrets: the key set
+        // itself restricts each HMAC key to its algorithm, and asymmetric keys
+        // never accept HS*; the allowlist adds HS* only when the user lists it
+        // or configured a secret.
+        let allowed = match &self.algorithms {
+            Some(list) => {
+                if list.is_empty() {
+                    return Err(ConfigError::Invalid("the algorithm allowlist must not be empty"));
+                }
+                AlgSet::of(list)
+            }
+            None => {
+                let mut list = DEFAULT_ALGORITHMS.to_vec();
+                list.extend(Algorithm::ALL.iter().filter(|a| a.is_symmetric() && keys.keys().has_algorithm(**a)));
+                AlgSet::of(&list)
+            }
+        };
+        Ok(Built {
+            issuer: self.issuer,
+            keys,
+            leeway: self.leeway.as_secs(),
+            max_token_len: self.max_token_len,
+            allowed,
+            clock: self.clock,
+        })
+    }
+}
+
+/// A validated configuration.
+#[derive(Clone)]
+struct Built {
+    issuer: Arc<str>,
+    keys: KeySource,
+    leeway: u64,
+    max_token_len: usize,
+    allowed: AlgSet,
+    clock: Arc<dyn Clock>,
+}
+
+impl Built {
+    fn verify_jws(&self, token: &str) -> Result<jws::Verified, Error> {
+        jws::verify(token, self.max_token_len, self.allowed, self.keys.keys())
+    }
+
+    /// `iss` must equal the configured issuer byte for byte (RFC 9068 §4,
+    /// OpenID Connect Core §3.1.3.7 step 2).
+    fn check_issuer(&self, iss: &str) -> Result<(), Error> {
+        if iss.as_bytes() == self.issuer.as_bytes() {
+            Ok(())
+        } else {
+            Err(Error::WrongIssuer { found: crate::error::Echo::new(iss) })
+        }
+    }
+}
+
+impl fmt::Debug for Built {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("issuer", &self.issuer)
+            .field("keys", &self.keys)
+            .field("leeway_secs", &self.leeway)
+            .field("max_token_len", &self.max_token_len)
+            .field("algorithms", &self.allowed)
+            .finish_non_exhaustive()
+    }
+}
+
+macro_rules! common_setters {
+    () => {
+        /// The trusted keys.
+        #[must_use]
+        pub fn keys(mut self, keys: crate::keys::KeySet) -> Self {
+            self.common.keys = Some(super::KeySource::Static(keys));
+            self
+        }
+
+        /// Clock leeway for `exp`, `nbf` and `iat` (default 60 s, at most 5 minutes).
+        #[must_use]
+        pub fn leeway(mut self, leeway: core::time::Duration) -> Self {
+            self.common.leeway = leeway;
+            self
+        }
+
+        /// Tokens longer than this are refused before decoding (default 16 KiB).
+        #[must_use]
+        pub fn max_token_len(mut self, bytes: usize) -> Self {
+            self.common.max_token_len = bytes;
+            self
+        }
+
+        /// Replaces the algorithm allowlist (default: every asymmetric
+        /// algorithm, plus HMAC for configured secrets). Each key still
+        /// restricts what it verifies.
+        #[must_use]
+        pub fn algorithms(mut self, algorithms: &[crate::keys::Algorithm]) -> Self {
+            self.common.algorithms = Some(algorithms.to_vec());
+            self
+        }
+
+        /// The clock used for `exp`, `nbf`, `iat` and `auth_time` (default: the system clock).
+        #[must_use]
+        pub fn clock(mut self, clock: impl super::Clock) -> Self {
+            self.common.clock = std::sync::Arc::new(clock);
+            self
+        }
+    };
+}
+use common_setters;

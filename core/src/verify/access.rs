@@ -1,0 +1,259 @@
+//! Access-token verification (RFC 9068 §4, RFC 8725).
+
+use core::fmt;
+use core::marker::PhantomData;
+
+use super::payload::{self, Payload, Value, require, string_ref};
+use super::profile::Profile;
+use super::{Built, Common, common_setters, time};
+use crate::claims::{AccessClaims, NoClaims};
+use crate::error::{ConfigError, Error};
+use crate::scope::{ScopeSet, Scopes};
+use crate::token::AccessToken;
+
+/// Verifies JWT access tokens for one API (one issuer, one audience).
+///
+/// Build it once with [`AccessTokenVerifier::builder`] and share it (it is
+/// `Send + Sync`; [`verify`](Self::verify) takes `&self` and never locks).
+///
+/// ```
+/// use tokenkind::{AccessTokenVerifier, Error, KeySet, Scopes};
+/// # use tokenkind::dev::DevIssuer;
+///
+/// #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+/// enum Api {
+///     #[scope("read:messages")]
+///     ReadMessages,
+/// }
+///
+/// # let dev = DevIssuer::new();
+/// # let (jwks, raw, id_token) = (dev.jwks(), dev.access_token().sign(), dev.id_token().sign());
+/// let verifier = AccessTokenVerifier::<Api>::builder("https://issuer.example", "https://api.example")
+/// #   ; let verifier = AccessTokenVerifier::<Api>::builder(dev.issuer(), dev.audience())
+///     .keys(KeySet::from_jwks(&jwks)?)
+///     .build()?;
+///
+/// let token = verifier.verify(&raw)?;
+/// assert!(matches!(verifier.verify(&id_token), Err(Error::WrongTokenType { .. })));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct AccessTokenVerifier<S: Scopes, C: AccessClaims = NoClaims> {
+    built: Built,
+    audience: Box<str>,
+    profile: Profile,
+    _types: PhantomData<fn() -> (S, C)>,
+}
+
+/// Configures an [`AccessTokenVerifier`].
+#[must_use]
+pub struct AccessTokenVerifierBuilder<S: Scopes, C: AccessClaims = NoClaims> {
+    common: Common,
+    audience: String,
+    profile: Profile,
+    _types: PhantomData<fn() -> (S, C)>,
+}
+
+impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
+    /// Starts a verifier for tokens issued by `issuer` (compared byte for
+    /// byte with `iss`) for the API identified by `audience` (looked for in `aud`).
+    pub fn builder(issuer: impl Into<String>, audience: impl Into<String>) -> AccessTokenVerifierBuilder<S, C> {
+        AccessTokenVerifierBuilder {
+            common: Common::new(issuer.into()),
+            audience: audience.into(),
+            profile: Profile::default(),
+            _types: PhantomData,
+        }
+    }
+
+    /// Verifies a token: every check of the profile, then the custom claims.
+    ///
+    /// # Errors
+    /// The first rule the token breaks, as an [`Error`] variant.
+    pub fn verify(&self, token: &str) -> Result<AccessToken<S, C>, Error> {
+        let verified = self.built.verify_jws(token)?;
+        let payload = Payload::parse(&verified.payload)?;
+        self.check_kind(verified.header.typ.as_deref(), &payload)?;
+        self.finish(&payload)
+    }
+
+    /// Token kind: ID-token-only claims refused (any profile), then the
+    /// profile's header `typ` rule and its own discriminator.
+    fn check_kind(&self, typ: Option<&str>, p: &Payload<'_>) -> Result<(), Error> {
+        reject_id_token_claims(p)?;
+        self.profile.check_header_type(typ)?;
+        self.profile.check_token_kind(p)
+    }
+
+    fn finish(&self, p: &Payload<'_>) -> Result<AccessToken<S, C>, Error> {
+        let r = &p.reg;
+        let iss = require("iss", string_ref("iss", r.iss.as_ref())?)?;
+        self.built.check_issuer(iss)?;
+
+        let client_claim = self.profile.client_claim();
+        let client_slot = match client_claim {
+            "azp" => r.azp.as_ref(),
+            "cid" => r.cid.as_ref(),
+            _ => r.client_id.as_ref(),
+        };
+        let client_id = require(client_claim, string_ref(client_claim, client_slot)?)?;
+
+        let audience = payload::audience(r.aud.as_ref())?;
+        let audience = if self.profile.audience_is_client() {
+            if client_id != &*self.audience {
+                return Err(Error::WrongAudience { expected: self.audience.clone() });
+            }
+            audience.unwrap_or_else(|| crate::token::Audience::one(client_id.into()))
+        } else {
+            let audience = require("aud", audience)?;
+            check_audience(&audience, &self.audience)?;
+            audience
+        };
+
+        let now = self.built.clock.now();
+        let leeway = self.built.leeway;
+        let exp = require("exp", payload::numeric_date("exp", r.exp.as_ref())?)?;
+        let nbf = payload::numeric_date("nbf", r.nbf.as_ref())?;
+        let iat = require("iat", payload::numeric_date("iat", r.iat.as_ref())?)?;
+        time::check_expiry(exp, now, leeway)?;
+        time::check_not_before(nbf, now, leeway)?;
+        time::check_issued_at(Some(iat), now, leeway)?;
+
+        let sub = require("sub", string_ref("sub", r.sub.as_ref())?)?;
+        let jti = string_ref("jti", r.jti.as_ref())?;
+        if self.profile.requires_jti() && jti.is_none() {
+            return Err(Error::MissingClaim { claim: "jti" });
+        }
+
+        let scopes = self.scopes(p)?;
+        let claims = payload::validated(p.custom::<C>()?, C::validate)?;
+
+        Ok(AccessToken {
+            issuer: self.built.issuer.clone(),
+            subject: sub.into(),
+            audience,
+            client_id: client_id.into(),
+            jwt_id: jti.map(Into::into),
+            expires_at: exp,
+            issued_at: iat,
+            not_before: nbf,
+            scopes,
+            claims,
+        })
+    }
+
+    /// Granted scopes (RFC 9068 §2.2.3): `scope` as a space-delimited string;
+    /// per profile also `scp` (string or array), Entra `roles`, Auth0
+    /// `permissions`. Scopes `S` does not declare are ignored.
+    fn scopes(&self, p: &Payload<'_>) -> Result<ScopeSet<S>, Error> {
+        let mut set = ScopeSet::<S>::empty();
+        match p.reg.scope.as_ref() {
+            None => {}
+            Some(Value::Str(s)) => set.insert_delimited(s),
+            Some(_) => return Err(Error::MalformedClaim { claim: "scope", expected: "a space-delimited string" }),
+        }
+        match p.reg.scp.as_ref() {
+            None => {}
+            Some(Value::Str(s)) => set.insert_delimited(s),
+            Some(Value::StrList(list)) => list.iter().for_each(|s| set.insert_name(s)),
+            Some(_) => {
+                return Err(Error::MalformedClaim { claim: "scp", expected: "a space-delimited string or an array of strings" });
+            }
+        }
+        let extra = match self.profile {
+            Profile::EntraId => Some("roles"),
+            Profile::Auth0 => Some("permissions"),
+            _ => None,
+        };
+        if let Some(name) = extra {
+            match p.other(name) {
+                None => {}
+                Some(Value::StrList(list)) => list.iter().for_each(|s| set.insert_name(s)),
+                Some(_) => {
+                    let claim = if name == "roles" { "roles" } else { "permissions" };
+                    return Err(Error::MalformedClaim { claim, expected: "an array of strings" });
+                }
+            }
+        }
+        Ok(set)
+    }
+
+    /// The API identifier this verifier accepts in `aud`.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// The trusted issuer.
+    pub fn issuer(&self) -> &str {
+        &self.built.issuer
+    }
+
+    /// The provider profile.
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+}
+
+/// A token carrying `nonce`, `at_hash` or `c_hash` is an ID token
+/// (OpenID Connect Core §2, §3.3.2.11), whatever the profile.
+fn reject_id_token_claims(p: &Payload<'_>) -> Result<(), Error> {
+    let r = &p.reg;
+    let reason = if r.nonce.is_some() {
+        "it carries `nonce`"
+    } else if r.at_hash.is_some() {
+        "it carries `at_hash`"
+    } else if r.c_hash.is_some() {
+        "it carries `c_hash`"
+    } else {
+        return Ok(());
+    };
+    Err(Error::IdTokenAsAccessToken { reason })
+}
+
+/// `aud` must contain the API's identifier (RFC 9068 §4, RFC 7519 §4.1.3).
+fn check_audience(aud: &crate::token::Audience, expected: &str) -> Result<(), Error> {
+    if aud.contains(expected) { Ok(()) } else { Err(Error::WrongAudience { expected: expected.into() }) }
+}
+
+impl<S: Scopes, C: AccessClaims> AccessTokenVerifierBuilder<S, C> {
+    common_setters!();
+
+    /// The identity provider profile (default: strict RFC 9068).
+    pub fn profile(mut self, profile: Profile) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    /// Checks the configuration and builds the verifier.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when the issuer or audience is empty, no keys were
+    /// given, or a limit is out of range.
+    pub fn build(self) -> Result<AccessTokenVerifier<S, C>, ConfigError> {
+        if self.audience.is_empty() {
+            return Err(ConfigError::Empty("audience"));
+        }
+        Ok(AccessTokenVerifier {
+            built: self.common.build()?,
+            audience: self.audience.into(),
+            profile: self.profile,
+            _types: PhantomData,
+        })
+    }
+}
+
+impl<S: Scopes, C: AccessClaims> Clone for AccessTokenVerifier<S, C> {
+    fn clone(&self) -> Self {
+        Self { built: self.built.clone(), audience: self.audience.clone(), profile: self.profile, _types: PhantomData }
+    }
+}
+
+impl<S: Scopes, C: AccessClaims> fmt::Debug for AccessTokenVerifier<S, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessTokenVerifier")
+            .field("scopes", &S::TYPE_NAME)
+            .field("audience", &self.audience)
+            .field("profile", &self.profile)
+            .field("config", &self.built)
+            .finish()
+    }
+}

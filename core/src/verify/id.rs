@@ -1,0 +1,289 @@
+//! ID-token verification (OpenID Connect Core 1.0 §3.1.3.7).
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::payload::{self, Payload, Value, require, string_ref};
+use super::profile::is_at_jwt;
+use super::{Built, Common, common_setters, time};
+use crate::claims::{IdClaims, NoClaims};
+use crate::error::{ConfigError, Echo, Error};
+use crate::token::{Audience, IdToken};
+
+/// The nonce check of one login (OpenID Connect Core §3.1.2.1, §3.1.3.7 step 11).
+///
+/// [`IdTokenVerifier::verify`] takes one on every call, so forgetting the
+/// nonce is visible in the code that calls it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nonce<'a> {
+    /// The nonce sent in the authentication request: the token's `nonce` must equal it.
+    Expected(&'a str),
+    /// No nonce was sent (e.g. a code flow that relies on PKCE and `state`).
+    /// The token's `nonce`, if any, is not checked.
+    NotRequested,
+}
+
+/// Verifies OpenID Connect ID tokens for one client.
+///
+/// ```
+/// use tokenkind::{Error, IdTokenVerifier, KeySet, Nonce};
+/// # use tokenkind::dev::DevIssuer;
+///
+/// # let dev = DevIssuer::new();
+/// # let jwks = dev.jwks();
+/// let verifier = IdTokenVerifier::<tokenkind::NoClaims>::builder("https://issuer.example", "my-client-id")
+/// #   ; let verifier = IdTokenVerifier::<tokenkind::NoClaims>::builder(dev.issuer(), dev.client_id())
+///     .keys(KeySet::from_jwks(&jwks)?)
+///     .build()?;
+///
+/// # let raw = dev.id_token().nonce("xyz").sign();
+/// let token = verifier.verify(&raw, Nonce::Expected("xyz"))?;
+/// assert_eq!(verifier.verify(&raw, Nonce::Expected("other")).unwrap_err(), Error::NonceMismatch);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct IdTokenVerifier<C: IdClaims = NoClaims> {
+    built: Built,
+    client_id: Box<str>,
+    trusted_audiences: Box<[Box<str>]>,
+    max_age: Option<Duration>,
+    _claims: PhantomData<fn() -> C>,
+}
+
+/// Configures an [`IdTokenVerifier`].
+#[must_use]
+pub struct IdTokenVerifierBuilder<C: IdClaims = NoClaims> {
+    common: Common,
+    client_id: String,
+    trusted_audiences: Vec<Box<str>>,
+    max_age: Option<Duration>,
+    _claims: PhantomData<fn() -> C>,
+}
+
+impl<C: IdClaims> IdTokenVerifier<C> {
+    /// Starts a verifier for ID tokens from `issuer` for the client `client_id`.
+    pub fn builder(issuer: impl Into<String>, client_id: impl Into<String>) -> IdTokenVerifierBuilder<C> {
+        IdTokenVerifierBuilder {
+            common: Common::new(issuer.into()),
+            client_id: client_id.into(),
+            trusted_audiences: Vec::new(),
+            max_age: None,
+            _claims: PhantomData,
+        }
+    }
+
+    /// Verifies an ID token received at login.
+    ///
+    /// # Errors
+    /// The first rule the token breaks, as an [`Error`] variant.
+    pub fn verify(&self, token: &str, nonce: Nonce<'_>) -> Result<IdToken<C>, Error> {
+        let verified = self.built.verify_jws(token)?;
+        let payload = Payload::parse(&verified.payload)?;
+        check_kind(verified.header.typ.as_deref(), &payload)?;
+        let r = &payload.reg;
+
+        let iss = require("iss", string_ref("iss", r.iss.as_ref())?)?;
+        self.built.check_issuer(iss)?;
+        let aud = require("aud", payload::audience(r.aud.as_ref())?)?;
+        self.check_audience(&aud)?;
+        let azp = string_ref("azp", r.azp.as_ref())?;
+        self.check_authorized_party(&aud, azp)?;
+
+        let now = self.built.clock.now();
+        let leeway = self.built.leeway;
+        let exp = require("exp", payload::numeric_date("exp", r.exp.as_ref())?)?;
+        let iat = require("iat", payload::numeric_date("iat", r.iat.as_ref())?)?;
+        let nbf = payload::numeric_date("nbf", r.nbf.as_ref())?;
+        time::check_expiry(exp, now, leeway)?;
+        time::check_not_before(nbf, now, leeway)?;
+        time::check_issued_at(Some(iat), now, leeway)?;
+
+        let token_nonce = string_ref("nonce", r.nonce.as_ref())?;
+        check_nonce(token_nonce, nonce)?;
+        let auth_time = payload::numeric_date("auth_time", r.auth_time.as_ref())?;
+        self.check_max_age(auth_time, now)?;
+
+        let sub = require("sub", string_ref("sub", r.sub.as_ref())?)?;
+        let acr = string_ref("acr", r.acr.as_ref())?;
+        let amr = payload::string_list("amr", r.amr.as_ref())?;
+        let at_hash = string_ref("at_hash", r.at_hash.as_ref())?;
+        string_ref("c_hash", r.c_hash.as_ref())?;
+
+        let claims = payload::validated(payload.custom::<C>()?, C::validate)?;
+        Ok(IdToken {
+            issuer: self.built.issuer.clone(),
+            subject: sub.into(),
+            audience: aud,
+            expires_at: exp,
+            issued_at: iat,
+            auth_time,
+            nonce: token_nonce.map(Into::into),
+            authorized_party: azp.map(Into::into),
+            acr: acr.map(Into::into),
+            amr: amr.map(|l| l.iter().map(|s| (**s).into()).collect()),
+            at_hash: at_hash.map(Into::into),
+            algorithm: verified.header.alg,
+            claims,
+        })
+    }
+
+    /// `aud` must contain the client ID; every other audience must be
+    /// explicitly trusted (§3.1.3.7 step 3).
+    fn check_audience(&self, aud: &Audience) -> Result<(), Error> {
+        if !aud.contains(&self.client_id) {
+            return Err(Error::WrongAudience { expected: self.client_id.clone() });
+        }
+        match aud.iter().find(|a| *a != &*self.client_id && !self.trusted_audiences.iter().any(|t| &**t == *a)) {
+            Some(untrusted) => Err(Error::UntrustedAudience { found: Echo::new(untrusted) }),
+            None => Ok(()),
+        }
+    }
+
+    /// `azp`, when present, must be the client ID; with several audiences it
+    /// must be present (§3.1.3.7 steps 4–5).
+    fn check_authorized_party(&self, aud: &Audience, azp: Option<&str>) -> Result<(), Error> {
+        match azp {
+            Some(azp) if azp != &*self.client_id => Err(Error::WrongAuthorizedParty),
+            None if aud.len() > 1 => Err(Error::WrongAuthorizedParty),
+            _ => Ok(()),
+        }
+    }
+
+    /// With `max_age`, `auth_time` is required and must be recent enough (§3.1.3.7 step 13).
+    fn check_max_age(&self, auth_time: Option<i64>, now: i64) -> Result<(), Error> {
+        let Some(max_age) = self.max_age else { return Ok(()) };
+        let auth_time = require("auth_time", auth_time)?;
+        let max = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+        let leeway = i64::try_from(self.built.leeway).unwrap_or(i64::MAX);
+        if now > auth_time.saturating_add(max).saturating_add(leeway) {
+            return Err(Error::AuthenticationTooOld { auth_time, max_age: max_age.as_secs() });
+        }
+        Ok(())
+    }
+
+    /// The client ID this verifier expects in `aud`.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The trusted issuer.
+    pub fn issuer(&self) -> &str {
+        &self.built.issuer
+    }
+}
+
+/// Refuses access tokens by the rules that hold for every provider: header
+/// `typ` `at+jwt` (RFC 9068 §2.1), Keycloak's payload `typ: "Bearer"`,
+/// Cognito's `token_use: "access"`, and `scp` (Okta, Entra ID), which no ID
+/// token carries. A header `typ`, when present, must otherwise be `JWT`.
+fn check_kind(typ: Option<&str>, p: &Payload<'_>) -> Result<(), Error> {
+    if typ.is_some_and(is_at_jwt) {
+        return Err(Error::AccessTokenAsIdToken { reason: "its header `typ` is at+jwt" });
+    }
+    if let Some(t) = typ {
+        if !t.eq_ignore_ascii_case("JWT") {
+            return Err(Error::WrongTokenType { expected: "JWT", found: Some(Echo::new(t)) });
+        }
+    }
+    if matches!(&p.reg.typ, Some(Value::Str(t)) if t == "Bearer") {
+        return Err(Error::AccessTokenAsIdToken { reason: "its payload `typ` is \"Bearer\"" });
+    }
+    if matches!(&p.reg.token_use, Some(Value::Str(t)) if t == "access") {
+        return Err(Error::AccessTokenAsIdToken { reason: "its `token_use` is \"access\"" });
+    }
+    if p.reg.scp.is_some() {
+        return Err(Error::AccessTokenAsIdToken { reason: "it carries `scp`" });
+    }
+    Ok(())
+}
+
+/// The nonce must equal the one sent (§3.1.3.7 step 11).
+fn check_nonce(found: Option<&str>, expected: Nonce<'_>) -> Result<(), Error> {
+    match expected {
+        Nonce::NotRequested => Ok(()),
+        Nonce::Expected(n) if found == Some(n) => Ok(()),
+        Nonce::Expected(_) => Err(Error::NonceMismatch),
+    }
+}
+
+impl<C> IdToken<C> {
+    /// Checks the access token issued with this ID token against its
+    /// `at_hash` (OpenID Connect Core §3.1.3.8, §3.2.2.9): the left half of
+    /// the hash of the access token's ASCII bytes, base64url-encoded, with
+    /// the hash of the ID token's `alg`.
+    ///
+    /// # Errors
+    /// [`Error::MissingClaim`] when the ID token has no `at_hash`;
+    /// [`Error::AccessTokenHashMismatch`] when it does not match.
+    pub fn verify_access_token_hash(&self, access_token: &str) -> Result<(), Error> {
+        let expected = self.at_hash.as_deref().ok_or(Error::MissingClaim { claim: "at_hash" })?;
+        let digest = aws_lc_rs::digest::digest(self.algorithm.digest(), access_token.as_bytes());
+        let half = &digest.as_ref()[..digest.as_ref().len() / 2];
+        if URL_SAFE_NO_PAD.encode(half) == expected { Ok(()) } else { Err(Error::AccessTokenHashMismatch) }
+    }
+}
+
+impl<C: IdClaims> IdTokenVerifierBuilder<C> {
+    common_setters!();
+
+    /// Audiences besides the client ID that the client trusts to appear in `aud`.
+    pub fn trusted_audiences<I, A>(mut self, audiences: I) -> Self
+    where
+        I: IntoIterator<Item = A>,
+        A: Into<String>,
+    {
+        self.trusted_audiences = audiences.into_iter().map(|a| a.into().into_boxed_str()).collect();
+        self
+    }
+
+    /// The `max_age` sent in the authentication request: `auth_time` becomes
+    /// required and must be at most this old (plus the leeway).
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
+    }
+
+    /// Checks the configuration and builds the verifier.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when the issuer or client ID is empty, no keys were
+    /// given, or a limit is out of range.
+    pub fn build(self) -> Result<IdTokenVerifier<C>, ConfigError> {
+        if self.client_id.is_empty() {
+            return Err(ConfigError::Empty("client ID"));
+        }
+        Ok(IdTokenVerifier {
+            built: self.common.build()?,
+            client_id: self.client_id.into(),
+            trusted_audiences: self.trusted_audiences.into(),
+            max_age: self.max_age,
+            _claims: PhantomData,
+        })
+    }
+}
+
+impl<C: IdClaims> Clone for IdTokenVerifier<C> {
+    fn clone(&self) -> Self {
+        Self {
+            built: self.built.clone(),
+            client_id: self.client_id.clone(),
+            trusted_audiences: self.trusted_audiences.clone(),
+            max_age: self.max_age,
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<C: IdClaims> fmt::Debug for IdTokenVerifier<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdTokenVerifier")
+            .field("client_id", &self.client_id)
+            .field("trusted_audiences", &self.trusted_audiences)
+            .field("max_age", &self.max_age)
+            .field("config", &self.built)
+            .finish()
+    }
+}
