@@ -143,7 +143,7 @@ impl Profile {
     pub(crate) fn audience_is_client(self) -> bool {
         matches!(self, Self::Cognito)
     }
-
+}
 
 /// `at+jwt` or `application/at+jwt`, compared case-insensitively (RFC 7515 §4.1.9).
 pub(crate) fn is_at_jwt(typ: &str) -> bool {
