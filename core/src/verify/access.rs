@@ -142,8 +142,8 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     }
 
     /// Granted scopes (RFC 9068 §2.2.3): `scope` as a space-delimited string;
-    /// per profile also `scp` (string or array), Entra `roles`, Auth0
-    /// `permissions`. Scopes `S` does not declare are ignored.
+    /// under the Okta and Entra ID profiles also `scp` (string or array),
+    /// Entra `roles`, Auth0 `permissions`. Scopes `S` does not declare are ignored.
     fn scopes(&self, p: &Payload<'_>) -> Result<ScopeSet<S>, Error> {
         let mut set = ScopeSet::<S>::empty();
         match p.reg.scope.as_ref() {
@@ -151,7 +151,8 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             Some(Value::Str(s)) => set.insert_delimited(s),
             Some(_) => return Err(Error::MalformedClaim { claim: "scope", expected: "a space-delimited string" }),
         }
-        match p.reg.scp.as_ref() {
+        let scp = if matches!(self.profile, Profile::Okta | Profile::EntraId) { p.reg.scp.as_ref() } else { None };
+        match scp {
             None => {}
             Some(Value::Str(s)) => set.insert_delimited(s),
             Some(Value::StrList(list)) => list.iter().for_each(|s| set.insert_name(s)),

@@ -1,0 +1,391 @@
+//! An in-process development issuer: a fresh key pair that mints ID tokens
+//! and access tokens shaped like a real OpenID Provider's, for examples,
+//! tests and local development. Enabled by the `dev-issuer` feature.
+//!
+//! Its keys live only in the process: a production verifier never trusts
+//! them unless it is configured with this issuer's [`DevIssuer::jwks`].
+//!
+//! ```
+//! use tokenkind::dev::DevIssuer;
+//! use tokenkind::{Nonce, Scopes};
+//!
+//! #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+//! enum Api {
+//!     #[scope("read:messages")]
+//!     ReadMessages,
+//! }
+//!
+//! let issuer = DevIssuer::new();
+//! let access = issuer.access_token().scope("read:messages").sign();
+//! let id = issuer.id_token().nonce("n1").sign();
+//!
+//! let api = issuer.access_token_verifier::<Api>().build()?;
+//! assert!(api.verify(&access)?.has_scope(Api::ReadMessages));
+//!
+//! let login = issuer.id_token_verifier::<tokenkind::NoClaims>().build()?;
+//! assert_eq!(login.verify(&id, Nonce::Expected("n1"))?.subject(), "dev-user");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use core::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::{Map, Value, json};
+
+use crate::claims::{AccessClaims, IdClaims};
+use crate::keys::{Algorithm, KeySet};
+use crate::scope::Scopes;
+use crate::verify::{AccessTokenVerifier, AccessTokenVerifierBuilder, IdTokenVerifier, IdTokenVerifierBuilder};
+
+/// The dev issuer's default issuer URL.
+pub const DEFAULT_ISSUER: &str = "https://dev-issuer.tokenkind.invalid";
+/// The dev issuer's default API identifier (access-token audience).
+pub const DEFAULT_AUDIENCE: &str = "https://api.example";
+/// The dev issuer's default OAuth client ID (ID-token audience).
+pub const DEFAULT_CLIENT_ID: &str = "dev-client";
+
+/// An issuer with its own freshly generated key.
+pub struct DevIssuer {
+    issuer: String,
+    audience: String,
+    client_id: String,
+    kid: String,
+    algorithm: Algorithm,
+    encoding: EncodingKey,
+    keys: KeySet,
+    jwk: Value,
+}
+
+impl DevIssuer {
+    /// An ES256 issuer at [`DEFAULT_ISSUER`], for the API [`DEFAULT_AUDIENCE`]
+    /// and the client [`DEFAULT_CLIENT_ID`].
+    pub fn new() -> Self {
+        Self::with_algorithm(Algorithm::ES256)
+    }
+
+    /// An issuer signing with `algorithm` (RSA keys are 2048 bits; an HMAC
+    /// issuer publishes no JWKS and its verifiers get the secret).
+    ///
+    /// # Panics
+    /// Only if the operating system's random generator fails.
+    pub fn with_algorithm(algorithm: Algorithm) -> Self {
+        let rng = SystemRandom::new();
+        let kid = format!("dev-{}", random_id(&rng, 6));
+        let (encoding, jwk, keys) = generate(algorithm, &kid, &rng);
+        Self {
+            issuer: DEFAULT_ISSUER.to_owned(),
+            audience: DEFAULT_AUDIENCE.to_owned(),
+            client_id: DEFAULT_CLIENT_ID.to_owned(),
+            kid,
+            algorithm,
+            encoding,
+            keys,
+            jwk,
+        }
+    }
+
+    /// Sets the issuer URL (`iss`).
+    #[must_use]
+    pub fn issuer_url(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = issuer.into();
+        self
+    }
+
+    /// Sets the API identifier put in access tokens' `aud`.
+    #[must_use]
+    pub fn api_audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = audience.into();
+        self
+    }
+
+    /// Sets the client ID put in ID tokens' `aud` and access tokens' `client_id`.
+    #[must_use]
+    pub fn client(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = client_id.into();
+        self
+    }
+
+    /// The issuer URL.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The API identifier.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// The client ID.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The key ID of the signing key.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The signing algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The public key as a JWKS document (empty `keys` for an HMAC issuer).
+    pub fn jwks(&self) -> String {
+        let keys = if self.jwk.is_null() { vec![] } else { vec![self.jwk.clone()] };
+        json!({ "keys": keys }).to_string()
+    }
+
+    /// The verification keys (for an HMAC issuer, the secret).
+    pub fn key_set(&self) -> KeySet {
+        self.keys.clone()
+    }
+
+    /// A verifier builder for this issuer's access tokens, already given
+    /// the issuer, audience and keys.
+    pub fn access_token_verifier<S: Scopes>(&self) -> AccessTokenVerifierBuilder<S> {
+        self.access_token_verifier_with::<S, crate::NoClaims>()
+    }
+
+    /// Like [`DevIssuer::access_token_verifier`], with custom claims `C`.
+    pub fn access_token_verifier_with<S: Scopes, C: AccessClaims>(&self) -> AccessTokenVerifierBuilder<S, C> {
+        AccessTokenVerifier::<S, C>::builder(&self.issuer, &self.audience).keys(self.key_set())
+    }
+
+    /// A verifier builder for this issuer's ID tokens.
+    pub fn id_token_verifier<C: IdClaims>(&self) -> IdTokenVerifierBuilder<C> {
+        IdTokenVerifier::<C>::builder(&self.issuer, &self.client_id).keys(self.key_set())
+    }
+
+    /// Starts an RFC 9068 access token: header `typ: at+jwt`; `iss`, `sub`
+    /// (`dev-user`), `aud`, `client_id`, a random `jti`, `iat` now, `exp` in
+    /// five minutes, and an empty `scope`.
+    pub fn access_token(&self) -> TokenBuilder<'_> {
+        let now = now();
+        let mut claims = Map::new();
+        claims.insert("iss".into(), json!(self.issuer));
+        claims.insert("sub".into(), json!("dev-user"));
+        claims.insert("aud".into(), json!(self.audience));
+        claims.insert("client_id".into(), json!(self.client_id));
+        claims.insert("jti".into(), json!(random_id(&SystemRandom::new(), 12)));
+        claims.insert("iat".into(), json!(now));
+        claims.insert("exp".into(), json!(now + 300));
+        claims.insert("scope".into(), json!(""));
+        TokenBuilder { issuer: self, alg: None, typ: Some("at+jwt".into()), kid: Some(self.kid.clone()), claims }
+    }
+
+    /// Starts an OpenID Connect ID token: header `typ: JWT`; `iss`, `sub`
+    /// (`dev-user`), `aud` (the client ID), `iat` and `auth_time` now, `exp`
+    /// in five minutes.
+    pub fn id_token(&self) -> TokenBuilder<'_> {
+        let now = now();
+        let mut claims = Map::new();
+        claims.insert("iss".into(), json!(self.issuer));
+        claims.insert("sub".into(), json!("dev-user"));
+        claims.insert("aud".into(), json!(self.client_id));
+        claims.insert("iat".into(), json!(now));
+        claims.insert("auth_time".into(), json!(now));
+        claims.insert("exp".into(), json!(now + 300));
+        TokenBuilder { issuer: self, alg: None, typ: Some("JWT".into()), kid: Some(self.kid.clone()), claims }
+    }
+}
+
+impl Default for DevIssuer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for DevIssuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DevIssuer")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("client_id", &self.client_id)
+            .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A token being minted; finish with [`TokenBuilder::sign`].
+#[must_use]
+pub struct TokenBuilder<'a> {
+    issuer: &'a DevIssuer,
+    alg: Option<Algorithm>,
+    typ: Option<String>,
+    kid: Option<String>,
+    claims: Map<String, Value>,
+}
+
+impl TokenBuilder<'_> {
+    /// Sets `sub`.
+    pub fn subject(self, sub: &str) -> Self {
+        self.claim("sub", sub)
+    }
+
+    /// Sets `scope` (space-delimited).
+    pub fn scope(self, scope: &str) -> Self {
+        self.claim("scope", scope)
+    }
+
+    /// Sets `nonce`.
+    pub fn nonce(self, nonce: &str) -> Self {
+        self.claim("nonce", nonce)
+    }
+
+    /// Sets `aud`.
+    pub fn audience(self, aud: impl Into<Value>) -> Self {
+        self.claim("aud", aud)
+    }
+
+    /// Sets `exp` to `seconds` from `iat` (negative for an expired token).
+    pub fn expires_in(self, seconds: i64) -> Self {
+        let iat = self.claims.get("iat").and_then(Value::as_i64).unwrap_or_else(now);
+        self.claim("exp", iat + seconds)
+    }
+
+    /// Sets `iat` (and `exp` five minutes later, `auth_time` when present) to `at`.
+    pub fn issued_at(mut self, at: i64) -> Self {
+        if self.claims.contains_key("auth_time") {
+            self.claims.insert("auth_time".into(), json!(at));
+        }
+        self.claim("iat", at).claim("exp", at + 300)
+    }
+
+    /// Sets any claim to any JSON value.
+    pub fn claim(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.claims.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// Removes a claim.
+    pub fn without(mut self, name: &str) -> Self {
+        self.claims.remove(name);
+        self
+    }
+
+    /// Sets the header `typ` (`None` leaves it out).
+    pub fn header_typ(mut self, typ: Option<&str>) -> Self {
+        self.typ = typ.map(Into::into);
+        self
+    }
+
+    /// Sets the header `kid` (`None` leaves it out).
+    pub fn kid(mut self, kid: Option<&str>) -> Self {
+        self.kid = kid.map(Into::into);
+        self
+    }
+
+    /// Signs with another algorithm of the same key family (e.g. PS256 with
+    /// an RS256 issuer's RSA key), to test algorithm restrictions.
+    pub fn algorithm(mut self, alg: Algorithm) -> Self {
+        self.alg = Some(alg);
+        self
+    }
+
+    /// Signs the token with the issuer's key.
+    ///
+    /// # Panics
+    /// If [`TokenBuilder::algorithm`] chose an algorithm the key cannot sign with.
+    pub fn sign(self) -> String {
+        let mut header = Header::new(to_jwt_alg(self.alg.unwrap_or(self.issuer.algorithm)));
+        header.typ = self.typ;
+        header.kid = self.kid;
+        jsonwebtoken::encode(&header, &self.claims, &self.issuer.encoding)
+            .expect("the dev issuer signs with its own valid key")
+    }
+
+    /// The claims as they will be signed.
+    pub fn claims(&self) -> &Map<String, Value> {
+        &self.claims
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn random_id(rng: &SystemRandom, bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rng.fill(&mut buf).expect("the system random generator works");
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn to_jwt_alg(a: Algorithm) -> jsonwebtoken::Algorithm {
+    use jsonwebtoken::Algorithm as J;
+    match a {
+        Algorithm::HS256 => J::HS256,
+        Algorithm::HS384 => J::HS384,
+        Algorithm::HS512 => J::HS512,
+        Algorithm::RS256 => J::RS256,
+        Algorithm::RS384 => J::RS384,
+        Algorithm::RS512 => J::RS512,
+        Algorithm::PS256 => J::PS256,
+        Algorithm::PS384 => J::PS384,
+        Algorithm::PS512 => J::PS512,
+        Algorithm::ES256 => J::ES256,
+        Algorithm::ES384 => J::ES384,
+        Algorithm::EdDSA => J::EdDSA,
+    }
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", STANDARD.encode(der))
+}
+
+/// Generates a key pair; returns the signing key, the public JWK and the key set.
+fn generate(algorithm: Algorithm, kid: &str, rng: &SystemRandom) -> (EncodingKey, Value, KeySet) {
+    const FAILED: &str = "key generation with the system random generator works";
+    let alg = algorithm.as_str();
+    let (encoding, jwk) = match algorithm {
+        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => {
+            let mut secret = vec![0u8; 64];
+            rng.fill(&mut secret).expect(FAILED);
+            let keys = KeySet::new().with_hmac(Some(kid), &secret, algorithm).expect(FAILED);
+            return (EncodingKey::from_secret(&secret), Value::Null, keys);
+        }
+        Algorithm::ES256 | Algorithm::ES384 => {
+            let (signing, crv) = if algorithm == Algorithm::ES256 {
+                (&signature::ECDSA_P256_SHA256_FIXED_SIGNING, "P-256")
+            } else {
+                (&signature::ECDSA_P384_SHA384_FIXED_SIGNING, "P-384")
+            };
+            let pair = EcdsaKeyPair::generate(signing).expect(FAILED);
+            let pkcs8 = pair.to_pkcs8v1().expect(FAILED);
+            let point = pair.public_key().as_ref();
+            let len = (point.len() - 1) / 2;
+            let jwk = json!({"kty": "EC", "crv": crv, "use": "sig", "alg": alg, "kid": kid,
+                             "x": b64(&point[1..=len]), "y": b64(&point[1 + len..])});
+            (EncodingKey::from_ec_der(pkcs8.as_ref()), jwk)
+        }
+        Algorithm::EdDSA => {
+            let pair = Ed25519KeyPair::generate().expect(FAILED);
+            let pkcs8 = pair.to_pkcs8().expect(FAILED);
+            let jwk = json!({"kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": alg, "kid": kid,
+                             "x": b64(pair.public_key().as_ref())});
+            (EncodingKey::from_ed_der(pkcs8.as_ref()), jwk)
+        }
+        _ => {
+            let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).expect(FAILED);
+            let der: aws_lc_rs::encoding::Pkcs8V1Der<'_> = pair.as_der().expect(FAILED);
+            let encoding = EncodingKey::from_rsa_pem(pem("PRIVATE KEY", der.as_ref()).as_bytes()).expect(FAILED);
+            let components = aws_lc_rs::rsa::PublicKeyComponents::<Vec<u8>>::from(pair.public_key());
+            let jwk = json!({"kty": "RSA", "use": "sig", "alg": alg, "kid": kid,
+                             "n": b64(&components.n), "e": b64(&components.e)});
+            (encoding, jwk)
+        }
+    };
+    let keys = KeySet::from_jwks(&json!({ "keys": [jwk] }).to_string()).expect(FAILED);
+    (encoding, jwk, keys)
+}
