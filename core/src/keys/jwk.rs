@@ -106,7 +106,14 @@ fn load_jwk(json: &str) -> Result<Key, &'static str> {
         AlgorithmParameters::OctetKey(_) => {
             return Err("symmetric keys are not loaded from a JWKS; configure an HMAC secret explicitly");
         }
-        _ => return Err("unsupported key type"),
+        _ => {
+            #[derive(Deserialize)]
+            struct Kty {
+                kty: String,
+            }
+            let known = serde_json::from_str::<Kty>(json).is_ok_and(|k| matches!(&*k.kty, "RSA" | "EC" | "OKP"));
+            return Err(if known { "the key lacks a parameter its `kty` requires" } else { "unsupported key type" });
+        }
     };
     Ok(Key { kid: common.key_id.as_deref().map(Into::into), verifiers })
 }
