@@ -236,6 +236,7 @@ impl fmt::Display for RequiredScopes {
     }
 }
 
+#[allow(clippy::missing_fields_in_debug)] // `names` and `mask` are shown as the scope list
 impl fmt::Debug for RequiredScopes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequiredScopes")

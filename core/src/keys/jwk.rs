@@ -55,10 +55,8 @@ fn load_jwk(json: &str) -> Result<Key, &'static str> {
         None | Some(PublicKeyUse::Signature) => {}
         Some(_) => return Err("the key's `use` is not `sig`"),
     }
-    if let Some(ops) = &common.key_operations {
-        if !ops.contains(&KeyOperations::Verify) {
-            return Err("the key's `key_ops` does not include `verify`");
-        }
+    if common.key_operations.as_ref().is_some_and(|ops| !ops.contains(&KeyOperations::Verify)) {
+        return Err("the key's `key_ops` does not include `verify`");
     }
     let restrict = match common.key_algorithm {
         None => None,

@@ -54,7 +54,7 @@ struct Key {
 
 enum Verifier {
     Public(ParsedPublicKey),
-    Hmac(hmac::Key),
+    Hmac(Box<hmac::Key>),
 }
 
 impl Verifier {
@@ -142,7 +142,7 @@ impl KeySet {
         }
         let key = Key {
             kid: kid.map(Into::into),
-            verifiers: vec![(algorithm, Verifier::Hmac(hmac::Key::new(hmac_alg, secret)))],
+            verifiers: vec![(algorithm, Verifier::Hmac(Box::new(hmac::Key::new(hmac_alg, secret))))],
         };
         Ok(self.push(key))
     }
@@ -193,14 +193,13 @@ impl KeySet {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), Error> {
-        let key = match kid {
-            Some(kid) => self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
-            None => {
-                let mut usable = self.keys.iter().filter(|k| k.verifier(alg).is_some());
-                match (usable.next(), usable.next()) {
-                    (Some(k), None) => Some(k),
-                    _ => None,
-                }
+        let key = if let Some(kid) = kid {
+            self.keys.iter().find(|k| k.kid.as_deref() == Some(kid))
+        } else {
+            let mut usable = self.keys.iter().filter(|k| k.verifier(alg).is_some());
+            match (usable.next(), usable.next()) {
+                (Some(k), None) => Some(k),
+                _ => None,
             }
         };
         let Some(key) = key else {

@@ -183,10 +183,10 @@ fn check_kind(typ: Option<&str>, p: &Payload<'_>) -> Result<(), Error> {
     if typ.is_some_and(is_at_jwt) {
         return Err(Error::AccessTokenAsIdToken { reason: "its header `typ` is at+jwt" });
     }
-    if let Some(t) = typ {
-        if !t.eq_ignore_ascii_case("JWT") {
-            return Err(Error::WrongTokenType { expected: "JWT", found: Some(Echo::new(t)) });
-        }
+    if let Some(t) = typ
+        && !t.eq_ignore_ascii_case("JWT")
+    {
+        return Err(Error::WrongTokenType { expected: "JWT", found: Some(Echo::new(t)) });
     }
     if matches!(&p.reg.typ, Some(Value::Str(t)) if t == "Bearer") {
         return Err(Error::AccessTokenAsIdToken { reason: "its payload `typ` is \"Bearer\"" });

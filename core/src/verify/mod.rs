@@ -103,18 +103,15 @@ impl Common {
         // itself restricts each HMAC key to its algorithm, and asymmetric keys
         // never accept HS*; the allowlist adds HS* only when the user lists it
         // or configured a secret.
-        let allowed = match &self.algorithms {
-            Some(list) => {
-                if list.is_empty() {
-                    return Err(ConfigError::Invalid("the algorithm allowlist must not be empty"));
-                }
-                AlgSet::of(list)
+        let allowed = if let Some(list) = &self.algorithms {
+            if list.is_empty() {
+                return Err(ConfigError::Invalid("the algorithm allowlist must not be empty"));
             }
-            None => {
-                let mut list = DEFAULT_ALGORITHMS.to_vec();
-                list.extend(Algorithm::ALL.iter().filter(|a| a.is_symmetric() && keys.keys().has_algorithm(**a)));
-                AlgSet::of(&list)
-            }
+            AlgSet::of(list)
+        } else {
+            let mut list = DEFAULT_ALGORITHMS.to_vec();
+            list.extend(Algorithm::ALL.iter().filter(|a| a.is_symmetric() && keys.keys().has_algorithm(**a)));
+            AlgSet::of(&list)
         };
         Ok(Built {
             issuer: self.issuer,
@@ -169,21 +166,18 @@ impl fmt::Debug for Built {
 macro_rules! common_setters {
     () => {
         /// The trusted keys.
-        #[must_use]
         pub fn keys(mut self, keys: crate::keys::KeySet) -> Self {
             self.common.keys = Some(super::KeySource::Static(keys));
             self
         }
 
         /// Clock leeway for `exp`, `nbf` and `iat` (default 60 s, at most 5 minutes).
-        #[must_use]
         pub fn leeway(mut self, leeway: core::time::Duration) -> Self {
             self.common.leeway = leeway;
             self
         }
 
         /// Tokens longer than this are refused before decoding (default 16 KiB).
-        #[must_use]
         pub fn max_token_len(mut self, bytes: usize) -> Self {
             self.common.max_token_len = bytes;
             self
@@ -192,14 +186,12 @@ macro_rules! common_setters {
         /// Replaces the algorithm allowlist (default: every asymmetric
         /// algorithm, plus HMAC for configured secrets). Each key still
         /// restricts what it verifies.
-        #[must_use]
         pub fn algorithms(mut self, algorithms: &[crate::keys::Algorithm]) -> Self {
             self.common.algorithms = Some(algorithms.to_vec());
             self
         }
 
         /// The clock used for `exp`, `nbf`, `iat` and `auth_time` (default: the system clock).
-        #[must_use]
         pub fn clock(mut self, clock: impl super::Clock) -> Self {
             self.common.clock = std::sync::Arc::new(clock);
             self

@@ -3,7 +3,7 @@
 //! Registered claims land in typed slots that record a wrong JSON type as
 //! *malformed*, never as absent (the CVE-2026-25537 trap). Every other member
 //! is kept as raw JSON for the custom claims type and the profiles, so each
-//! value is scanned once. Duplicate members are refused (RFC 7519 §4, RFC 8725 §3.x):
+//! value is scanned once. Duplicate members are refused (RFC 7519 §4 lets a parser refuse them):
 //! a verifier and a later reader must never see different values.
 
 use core::fmt;
