@@ -423,3 +423,14 @@ fn errors_never_contain_the_token() {
     let err = v.verify(&token(&dev).kid(Some(&long_kid)).sign()).unwrap_err();
     assert!(err.to_string().len() < 150, "{err}");
 }
+
+#[test]
+fn custom_claim_errors_are_bounded_and_escaped() {
+    let dev = DevIssuer::new();
+    let v = dev.access_token_verifier_with::<Api, Tenant>().clock(|| NOW).build().unwrap();
+    let huge = format!("{}\n\u{1b}[31m", "x".repeat(5000));
+    let err = v.verify(&token(&dev).claim("tenant", "t-1").claim("seats", huge.as_str()).sign()).unwrap_err();
+    let text = err.to_string();
+    assert!(text.len() < 200, "{text}");
+    assert!(!text.contains('\n') && !text.contains('\u{1b}'), "{text}");
+}

@@ -2,14 +2,14 @@
 //!
 //! No variant holds the token or its signature, so neither `Display` nor
 //! `Debug` can print them. Values copied from a token (a `kid`, a `typ`, an
-//! issuer) are cut to [`MAX_ECHO`] characters.
+//! issuer, a custom claim decoding message) are cut to [`MAX_ECHO`] characters.
 
 use core::fmt;
 
 use crate::scope::RequiredScopes;
 
 /// The most characters of a token-supplied value an error keeps.
-pub const MAX_ECHO: usize = 64;
+pub const MAX_ECHO: usize = 96;
 
 /// The RFC 6750 §3.1 error code of a refusal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -115,18 +115,18 @@ impl<S: Scopes> ScopeSet<S> {
 
     pub(crate) fn insert_name(&mut self, name: &str) {
         if let Some(i) = S::index_of(name) {
-            self.bits |= 1u128 << i;
+            self.bits |= bit(i);
         }
     }
 
     /// Adds a scope.
     pub fn insert(&mut self, scope: S) {
-        self.bits |= 1u128 << scope.index();
+        self.bits |= bit(scope.index());
     }
 
     /// Whether the set holds `scope`.
     pub fn contains(&self, scope: S) -> bool {
-        self.bits & (1u128 << scope.index()) != 0
+        self.bits & bit(scope.index()) != 0
     }
 
     /// Whether the set holds every scope of `other`.
@@ -188,6 +188,12 @@ impl<S: Scopes> fmt::Display for ScopeSet<S> {
     }
 }
 
+/// The bit of scope index `i`; an index past 127 (impossible for a derived
+/// enum) maps to no bit rather than overflowing.
+const fn bit(i: usize) -> u128 {
+    if i < 128 { 1u128 << i } else { 0 }
+}
+
 /// Whether a requirement needs every listed scope or any one of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -215,7 +221,7 @@ impl RequiredScopes {
 
     /// The required scope strings, in declaration order.
     pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.names.iter().enumerate().filter(|(i, _)| self.mask & (1u128 << i) != 0).map(|(_, n)| *n)
+        self.names.iter().enumerate().filter(|(i, _)| self.mask & bit(*i) != 0).map(|(_, n)| *n)
     }
 
     /// Whether every scope was required or any one of them.
@@ -340,7 +346,7 @@ impl<S: Scopes> MarkerList<S> for () {
     const MASK: u128 = 0;
 }
 impl<S: Scopes, H: ScopeMarker<Set = S>, T: MarkerList<S>> MarkerList<S> for (H, T) {
-    const MASK: u128 = (1u128 << H::INDEX) | T::MASK;
+    const MASK: u128 = bit(H::INDEX) | T::MASK;
 }
 
 impl<S: Scopes, L: MarkerList<S>> Requirement<S> for All<L> {
@@ -468,9 +474,9 @@ impl<S: Scopes, C> AccessToken<S, C> {
     /// # Errors
     /// [`Error::InsufficientScope`] naming that scope.
     pub fn grant<M: ScopeMarker<Set = S>>(&self) -> Result<Granted<M>, Error> {
-        let bit = 1u128 << M::INDEX;
-        if self.scopes().bits() & bit == 0 {
-            return Err(Error::InsufficientScope { required: RequiredScopes::new::<S>(bit, Mode::All) });
+        let mask = bit(M::INDEX);
+        if self.scopes().bits() & mask == 0 {
+            return Err(Error::InsufficientScope { required: RequiredScopes::new::<S>(mask, Mode::All) });
         }
         Ok(Granted::new())
     }

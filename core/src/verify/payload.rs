@@ -14,7 +14,7 @@ use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, Seq
 use serde_json::value::RawValue;
 
 use crate::claims::ValidationError;
-use crate::error::{Error, Malformed};
+use crate::error::{Echo, Error, Malformed};
 use crate::token::Audience;
 
 /// A registered claim's JSON value, before its type is checked.
@@ -94,7 +94,7 @@ impl<'a> Payload<'a> {
             let path = e.path().to_string();
             Error::InvalidCustomClaim {
                 path: if path == "." { "(claims)".into() } else { path.into_boxed_str() },
-                message: e.into_inner().to_string().into_boxed_str(),
+                message: Echo::new(&e.into_inner().to_string()).as_str().into(),
             }
         })
     }
