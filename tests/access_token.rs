@@ -434,3 +434,23 @@ fn custom_claim_errors_are_bounded_and_escaped() {
     assert!(text.len() < 200, "{text}");
     assert!(!text.contains('\n') && !text.contains('\u{1b}'), "{text}");
 }
+
+#[test]
+fn header_shape_rules() {
+    let (dev, v) = setup();
+    let raw = token(&dev).sign();
+    let cases = [
+        (json!({"alg": 256, "typ": "at+jwt"}), Malformed::Header),
+        (json!({"typ": "at+jwt"}), Malformed::Header),
+        (json!({"alg": "ES256", "typ": ["at+jwt"]}), Malformed::Header),
+        (json!({"alg": "ES256", "typ": "at+jwt", "b64": false}), Malformed::UnencodedPayload),
+        (json!({"alg": "ES256", "typ": "at+jwt", "cty": "JWT"}), Malformed::Nested),
+    ];
+    for (header, expected) in cases {
+        assert_eq!(v.verify(&with_header(&raw, &header)).unwrap_err(), Error::Malformed(expected), "{header}");
+    }
+    let not_object = format!("{}.{}", common::b64(b"[1,2]"), raw.split_once('.').unwrap().1);
+    assert_eq!(v.verify(&not_object).unwrap_err(), Error::Malformed(Malformed::Header));
+    let trailing = format!("{}.{}", common::b64(br#"{"alg":"ES256"} x"#), raw.split_once('.').unwrap().1);
+    assert_eq!(v.verify(&trailing).unwrap_err(), Error::Malformed(Malformed::Header));
+}

@@ -8,6 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
+use super::payload::{Value, ValueSeed};
 use crate::error::{Echo, Error, Malformed};
 use crate::keys::{Algorithm, KeySet};
 
@@ -155,8 +156,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
             let bad = Error::Malformed(Malformed::Header);
             match &*key {
                 "alg" | "typ" | "kid" | "cty" => {
-                    let value = map.next_value::<serde_json::Value>()?;
-                    let Some(s) = value.as_str() else {
+                    let Value::Str(s) = map.next_value_seed(ValueSeed)? else {
                         result = result.and(Err(bad));
                         continue;
                     };
@@ -173,8 +173,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
                     h.crit = true;
                 }
                 "b64" => {
-                    let value = map.next_value::<serde_json::Value>()?;
-                    if value != serde_json::Value::Bool(true) {
+                    if !matches!(map.next_value_seed(ValueSeed)?, Value::Bool(true)) {
                         h.b64_not_true = true;
                     }
                 }

@@ -25,7 +25,8 @@ pub(crate) enum Value<'a> {
     /// A non-integer number (allowed for NumericDate, RFC 7519 §2).
     Float(f64),
     StrList(Vec<Cow<'a, str>>),
-    /// null, bool, object, a list with a non-string, an integer out of range.
+    Bool(bool),
+    /// null, object, a list with a non-string, an integer out of range.
     Other,
 }
 
@@ -171,7 +172,7 @@ impl<'de> Visitor<'de> for PayloadVisitor {
     }
 }
 
-struct ValueSeed;
+pub(crate) struct ValueSeed;
 
 impl<'de> de::DeserializeSeed<'de> for ValueSeed {
     type Value = Value<'de>;
@@ -207,8 +208,8 @@ impl<'de> Visitor<'de> for ValueVisitor {
     fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
         Ok(Value::Float(v))
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Value::Other)
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Value::Bool(v))
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
         Ok(Value::Other)
