@@ -181,3 +181,19 @@ fn key_set_debug_shows_no_key_material() {
     assert!(!text.contains(&n[..16]));
     assert!(text.contains(dev.kid()));
 }
+
+#[test]
+fn keys_sharing_a_kid_are_told_apart_by_algorithm() {
+    let ec = DevIssuer::new();
+    let ed = DevIssuer::with_algorithm(Algorithm::EdDSA).issuer_url(ec.issuer());
+    let mut ed_jwk = jwk_of(&ed);
+    ed_jwk["kid"] = json!(ec.kid());
+    let keys = KeySet::from_jwks(&jwks(&[jwk_of(&ec), ed_jwk])).unwrap();
+    let v = AccessTokenVerifier::<Api>::builder(ec.issuer(), ec.audience()).keys(keys).clock(|| NOW).build().unwrap();
+    assert!(v.verify(&ec.access_token().issued_at(NOW).sign()).is_ok());
+    assert!(v.verify(&ed.access_token().issued_at(NOW).kid(Some(ec.kid())).sign()).is_ok());
+    // A kid that exists, with an algorithm none of its keys accepts.
+    let rs = DevIssuer::with_algorithm(Algorithm::RS256);
+    let err = v.verify(&rs.access_token().issued_at(NOW).kid(Some(ec.kid())).sign()).unwrap_err();
+    assert!(matches!(err, Error::DisallowedAlgorithm { alg } if alg.as_str() == "RS256"));
+}

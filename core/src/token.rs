@@ -110,7 +110,9 @@ impl<S: Scopes, C> AccessToken<S, C> {
         &self.subject
     }
 
-    /// `aud`: the audiences; one of them is this API's identifier.
+    /// `aud`: the audiences; one of them is this API's identifier. Under
+    /// [`Profile::Cognito`](crate::Profile::Cognito), whose access tokens have
+    /// no `aud`, this is the checked `client_id`.
     pub fn audience(&self) -> &Audience {
         &self.audience
     }

@@ -194,7 +194,10 @@ impl KeySet {
         signature: &[u8],
     ) -> Result<(), Error> {
         let key = if let Some(kid) = kid {
-            self.keys.iter().find(|k| k.kid.as_deref() == Some(kid))
+            // Several keys may share a `kid` (one per algorithm): prefer the one that fits.
+            let mut same_kid = self.keys.iter().filter(|k| k.kid.as_deref() == Some(kid));
+            let first = same_kid.clone().next();
+            same_kid.find(|k| k.verifier(alg).is_some()).or(first)
         } else {
             let mut usable = self.keys.iter().filter(|k| k.verifier(alg).is_some());
             match (usable.next(), usable.next()) {
