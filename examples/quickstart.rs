@@ -47,10 +47,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let login = issuer.id_token_verifier::<Profile>().build()?;
 
     // 1. At login, the client verifies the ID token, checking the nonce it sent.
-    let id_token = issuer.id_token().subject("ada").nonce("n-42").claim("name", "Ada Lovelace").claim("email", "ada@example.com").sign();
+    let id_token = issuer
+        .id_token()
+        .subject("ada")
+        .nonce("n-42")
+        .claim("name", "Ada Lovelace")
+        .claim("email", "ada@example.com")
+        .sign();
     let who = login.verify(&id_token, Nonce::Expected("n-42"))?;
     let profile = who.claims();
-    println!("login: ID token verified for {} <{}> ({})", profile.name, profile.email.as_deref().unwrap_or("-"), who.subject());
+    println!(
+        "login: ID token verified for {} <{}> ({})",
+        profile.name,
+        profile.email.as_deref().unwrap_or("-"),
+        who.subject()
+    );
 
     // 2. The API verifies the access token the client sends.
     let access_token = issuer.access_token().subject("ada").scope("read:messages").sign();

@@ -392,7 +392,10 @@ fn custom_claims_are_decoded_and_validated() {
     assert!(matches!(&err, Error::InvalidCustomClaim { path, .. } if &**path == "seats"), "{err}");
 
     let err = v.verify(&token(&dev).sign()).unwrap_err();
-    assert!(matches!(&err, Error::InvalidCustomClaim { message, .. } if message.contains("missing field `tenant`")), "{err}");
+    assert!(
+        matches!(&err, Error::InvalidCustomClaim { message, .. } if message.contains("missing field `tenant`")),
+        "{err}"
+    );
 
     let err = v.verify(&token(&dev).claim("tenant", "acme").sign()).unwrap_err();
     assert_eq!(err, Error::ClaimsRejected { reason: "unknown tenant acme".into() });
@@ -403,8 +406,14 @@ fn custom_claims_are_decoded_and_validated() {
 #[test]
 fn builder_refuses_incomplete_configuration() {
     let keys = DevIssuer::new().key_set();
-    assert_eq!(AccessTokenVerifier::<Api>::builder("", "a").keys(keys.clone()).build().unwrap_err(), ConfigError::Empty("issuer"));
-    assert_eq!(AccessTokenVerifier::<Api>::builder("i", "").keys(keys).build().unwrap_err(), ConfigError::Empty("audience"));
+    assert_eq!(
+        AccessTokenVerifier::<Api>::builder("", "a").keys(keys.clone()).build().unwrap_err(),
+        ConfigError::Empty("issuer")
+    );
+    assert_eq!(
+        AccessTokenVerifier::<Api>::builder("i", "").keys(keys).build().unwrap_err(),
+        ConfigError::Empty("audience")
+    );
     assert_eq!(AccessTokenVerifier::<Api>::builder("i", "a").build().unwrap_err(), ConfigError::NoKeys);
 }
 

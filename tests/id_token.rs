@@ -23,7 +23,10 @@ fn token(dev: &DevIssuer) -> tokenkind::dev::TokenBuilder<'_> {
 fn valid_id_token_is_accepted() {
     let (dev, v) = setup();
     let t: IdToken = v
-        .verify(&token(&dev).claim("acr", "urn:mace:incommon:iap:silver").claim("amr", json!(["pwd", "otp"])).sign(), Nonce::Expected("n-0S6"))
+        .verify(
+            &token(&dev).claim("acr", "urn:mace:incommon:iap:silver").claim("amr", json!(["pwd", "otp"])).sign(),
+            Nonce::Expected("n-0S6"),
+        )
         .unwrap();
     assert_eq!(t.subject(), "dev-user");
     assert_eq!(t.issuer(), dev.issuer());
@@ -37,7 +40,10 @@ fn valid_id_token_is_accepted() {
 fn nonce_is_compared_when_expected() {
     let (dev, v) = setup();
     assert_eq!(v.verify(&token(&dev).sign(), Nonce::Expected("other")).unwrap_err(), Error::NonceMismatch);
-    assert_eq!(v.verify(&token(&dev).without("nonce").sign(), Nonce::Expected("n-0S6")).unwrap_err(), Error::NonceMismatch);
+    assert_eq!(
+        v.verify(&token(&dev).without("nonce").sign(), Nonce::Expected("n-0S6")).unwrap_err(),
+        Error::NonceMismatch
+    );
     assert!(v.verify(&token(&dev).without("nonce").sign(), Nonce::NotRequested).is_ok());
     assert_eq!(
         v.verify(&token(&dev).claim("nonce", 5).sign(), Nonce::NotRequested).unwrap_err(),
@@ -56,8 +62,11 @@ fn audience_must_contain_the_client_id() {
 fn other_audiences_must_be_trusted() {
     let (dev, v) = setup();
     let multi = token(&dev).audience(json!([dev.client_id(), "https://partner"])).claim("azp", dev.client_id()).sign();
-    assert!(matches!(v.verify(&multi, Nonce::NotRequested), Err(Error::UntrustedAudience { found }) if found.as_str() == "https://partner"));
-    let trusting = dev.id_token_verifier::<NoClaims>().trusted_audiences(["https://partner"]).clock(|| NOW).build().unwrap();
+    assert!(
+        matches!(v.verify(&multi, Nonce::NotRequested), Err(Error::UntrustedAudience { found }) if found.as_str() == "https://partner")
+    );
+    let trusting =
+        dev.id_token_verifier::<NoClaims>().trusted_audiences(["https://partner"]).clock(|| NOW).build().unwrap();
     assert!(trusting.verify(&multi, Nonce::NotRequested).is_ok());
 }
 
@@ -76,7 +85,10 @@ fn azp_must_be_the_client() {
 fn exp_iat_and_sub_are_required() {
     let (dev, v) = setup();
     for claim in ["exp", "iat", "sub", "iss", "aud"] {
-        assert_eq!(v.verify(&token(&dev).without(claim).sign(), Nonce::NotRequested).unwrap_err(), Error::MissingClaim { claim });
+        assert_eq!(
+            v.verify(&token(&dev).without(claim).sign(), Nonce::NotRequested).unwrap_err(),
+            Error::MissingClaim { claim }
+        );
     }
     let expired = token(&dev).claim("exp", NOW - 61).sign();
     assert!(matches!(v.verify(&expired, Nonce::NotRequested), Err(Error::Expired { .. })));
@@ -103,7 +115,10 @@ fn an_access_token_is_refused_as_an_id_token() {
         Error::AccessTokenAsIdToken { reason: "its `token_use` is \"access\"" }
     );
     let okta = token(&dev).claim("scp", json!(["openid"])).sign();
-    assert_eq!(v.verify(&okta, Nonce::NotRequested).unwrap_err(), Error::AccessTokenAsIdToken { reason: "it carries `scp`" });
+    assert_eq!(
+        v.verify(&okta, Nonce::NotRequested).unwrap_err(),
+        Error::AccessTokenAsIdToken { reason: "it carries `scp`" }
+    );
 }
 
 #[test]
@@ -160,7 +175,9 @@ impl Profile {
 fn custom_id_claims_are_decoded_and_validated() {
     let dev = DevIssuer::new();
     let v = dev.id_token_verifier::<Profile>().clock(|| NOW).build().unwrap();
-    let t = v.verify(&token(&dev).claim("name", "Ada").claim("email", "ada@example.com").sign(), Nonce::Expected("n-0S6")).unwrap();
+    let t = v
+        .verify(&token(&dev).claim("name", "Ada").claim("email", "ada@example.com").sign(), Nonce::Expected("n-0S6"))
+        .unwrap();
     assert_eq!(t.claims().name, "Ada");
     assert_eq!(t.claims().email.as_deref(), Some("ada@example.com"));
     let err = v.verify(&token(&dev).claim("name", "Ada").claim("email", 42).sign(), Nonce::NotRequested).unwrap_err();

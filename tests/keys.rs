@@ -60,7 +60,10 @@ fn malformed_keys_are_skipped_not_fatal() {
         [
             (Some("bad-x".to_owned()), "a key parameter is not valid base64url"),
             (Some("no-n".to_owned()), "the key lacks a parameter its `kty` requires"),
-            (Some("secret".to_owned()), "symmetric keys are not loaded from a JWKS; configure an HMAC secret explicitly"),
+            (
+                Some("secret".to_owned()),
+                "symmetric keys are not loaded from a JWKS; configure an HMAC secret explicitly"
+            ),
             (None, "not a valid JWK"),
             (Some("alien".to_owned()), "unsupported key type"),
         ]
@@ -114,7 +117,8 @@ fn pem_rsa_and_ec_keys_verify_real_tokens() {
         let dev = DevIssuer::with_algorithm(alg);
         let pem = public_pem(&dev);
         let keys = KeySet::new().with_pem(Some(dev.kid()), &pem, &[alg]).unwrap();
-        let v = AccessTokenVerifier::<Api>::builder(dev.issuer(), dev.audience()).keys(keys).clock(|| NOW).build().unwrap();
+        let v =
+            AccessTokenVerifier::<Api>::builder(dev.issuer(), dev.audience()).keys(keys).clock(|| NOW).build().unwrap();
         assert!(v.verify(&dev.access_token().issued_at(NOW).sign()).is_ok(), "{alg}");
     }
 }
@@ -124,7 +128,8 @@ fn public_pem(dev: &DevIssuer) -> String {
     use aws_lc_rs::encoding::AsDer;
     use base64::Engine as _;
     let jwk = jwk_of(dev);
-    let d = |s: &serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.as_str().unwrap()).unwrap();
+    let d =
+        |s: &serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.as_str().unwrap()).unwrap();
     let der: Vec<u8> = if jwk["kty"] == "RSA" {
         let c = aws_lc_rs::rsa::PublicKeyComponents { n: d(&jwk["n"]), e: d(&jwk["e"]) };
         c.as_der().unwrap().as_ref().to_vec()
@@ -152,7 +157,9 @@ fn hex_prefix_p256() -> Vec<u8> {
 fn hmac_secret_must_be_long_enough() {
     assert_eq!(
         KeySet::new().with_hmac(Some("h"), &[1; 31], Algorithm::HS256).unwrap_err(),
-        ConfigError::Key { kid: "h".into(), reason: "the HMAC secret is shorter than the hash output (RFC 7518 §3.2)" }
+        ConfigError::Key {
+            kid: "h".into(), reason: "the HMAC secret is shorter than the hash output (RFC 7518 §3.2)"
+        }
     );
     assert!(KeySet::new().with_hmac(None, &[1; 48], Algorithm::HS384).is_ok());
     assert!(matches!(KeySet::new().with_hmac(None, &[1; 64], Algorithm::RS256), Err(ConfigError::Key { .. })));
@@ -167,7 +174,10 @@ fn without_kid_only_a_single_matching_key_is_used() {
     assert!(v.verify(&a.access_token().issued_at(NOW).sign()).is_ok());
     assert!(v.verify(&b.access_token().issued_at(NOW).sign()).is_ok());
     // No kid and two candidate keys: refused rather than trying each.
-    assert_eq!(v.verify(&a.access_token().issued_at(NOW).kid(None).sign()).unwrap_err(), Error::UnknownKey { kid: None });
+    assert_eq!(
+        v.verify(&a.access_token().issued_at(NOW).kid(None).sign()).unwrap_err(),
+        Error::UnknownKey { kid: None }
+    );
     // No kid and one key: used.
     let single = a.access_token_verifier::<Api>().clock(|| NOW).build().unwrap();
     assert!(single.verify(&a.access_token().issued_at(NOW).kid(None).sign()).is_ok());

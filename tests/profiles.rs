@@ -39,26 +39,41 @@ fn auth0_access_token_accepted_id_token_refused() {
     let iss = "https://tenant.eu.auth0.com/";
     let dev = dev(iss);
     let v = verifier(&dev, "https://messages.example", Profile::Auth0);
-    let access = mint(&dev, Some("JWT"), json!({
-        "iss": iss, "sub": "auth0|64f1", "azp": "spa-client-id",
-        "aud": ["https://messages.example", "https://tenant.eu.auth0.com/userinfo"],
-        "iat": NOW, "exp": NOW + 86400, "scope": "openid profile read:messages",
-        "permissions": ["delete:messages"]
-    }));
+    let access = mint(
+        &dev,
+        Some("JWT"),
+        json!({
+            "iss": iss, "sub": "auth0|64f1", "azp": "spa-client-id",
+            "aud": ["https://messages.example", "https://tenant.eu.auth0.com/userinfo"],
+            "iat": NOW, "exp": NOW + 86400, "scope": "openid profile read:messages",
+            "permissions": ["delete:messages"]
+        }),
+    );
     let t = v.verify(&access).unwrap();
     assert_eq!(t.client_id(), "spa-client-id");
     assert_eq!(t.scopes().iter().collect::<Vec<_>>(), [Api::ReadMessages, Api::DeleteMessages]);
 
-    let id = mint(&dev, Some("JWT"), json!({
-        "iss": iss, "sub": "auth0|64f1", "aud": "spa-client-id", "iat": NOW, "exp": NOW + 36000,
-        "name": "Ada", "nonce": "abc"
-    }));
+    let id = mint(
+        &dev,
+        Some("JWT"),
+        json!({
+            "iss": iss, "sub": "auth0|64f1", "aud": "spa-client-id", "iat": NOW, "exp": NOW + 36000,
+            "name": "Ada", "nonce": "abc"
+        }),
+    );
     assert_eq!(v.verify(&id).unwrap_err(), Error::IdTokenAsAccessToken { reason: "it carries `nonce`" });
     // Without a nonce, the audience rule still keeps it out.
-    let id_no_nonce = mint(&dev, Some("JWT"), json!({
-        "iss": iss, "sub": "auth0|64f1", "aud": "spa-client-id", "azp": "spa-client-id", "iat": NOW, "exp": NOW + 36000
-    }));
-    assert_eq!(v.verify(&id_no_nonce).unwrap_err(), Error::WrongAudience { expected: "https://messages.example".into() });
+    let id_no_nonce = mint(
+        &dev,
+        Some("JWT"),
+        json!({
+            "iss": iss, "sub": "auth0|64f1", "aud": "spa-client-id", "azp": "spa-client-id", "iat": NOW, "exp": NOW + 36000
+        }),
+    );
+    assert_eq!(
+        v.verify(&id_no_nonce).unwrap_err(),
+        Error::WrongAudience { expected: "https://messages.example".into() }
+    );
 }
 
 #[test]
@@ -66,21 +81,33 @@ fn keycloak_access_token_accepted_id_token_refused() {
     let iss = "https://sso.example/realms/acme";
     let dev = dev(iss);
     let v = verifier(&dev, "messages-api", Profile::Keycloak);
-    let access = mint(&dev, Some("JWT"), json!({
-        "iss": iss, "sub": "f:1b2c", "typ": "Bearer", "azp": "web-app", "aud": ["messages-api", "account"],
-        "iat": NOW, "exp": NOW + 300, "scope": "openid email write:messages", "jti": "onrtac:1",
-        "realm_access": {"roles": ["user"]}, "session_state": "s"
-    }));
+    let access = mint(
+        &dev,
+        Some("JWT"),
+        json!({
+            "iss": iss, "sub": "f:1b2c", "typ": "Bearer", "azp": "web-app", "aud": ["messages-api", "account"],
+            "iat": NOW, "exp": NOW + 300, "scope": "openid email write:messages", "jti": "onrtac:1",
+            "realm_access": {"roles": ["user"]}, "session_state": "s"
+        }),
+    );
     let t = v.verify(&access).unwrap();
     assert_eq!(t.client_id(), "web-app");
     assert!(t.has_scope(Api::WriteMessages));
 
-    let id = mint(&dev, Some("JWT"), json!({
-        "iss": iss, "sub": "f:1b2c", "typ": "ID", "azp": "web-app", "aud": "messages-api",
-        "iat": NOW, "exp": NOW + 300, "email": "a@example.com"
-    }));
+    let id = mint(
+        &dev,
+        Some("JWT"),
+        json!({
+            "iss": iss, "sub": "f:1b2c", "typ": "ID", "azp": "web-app", "aud": "messages-api",
+            "iat": NOW, "exp": NOW + 300, "email": "a@example.com"
+        }),
+    );
     assert_eq!(v.verify(&id).unwrap_err(), Error::IdTokenAsAccessToken { reason: "its payload `typ` is \"ID\"" });
-    let refresh = mint(&dev, Some("JWT"), json!({"iss": iss, "sub": "x", "typ": "Refresh", "azp": "web-app", "aud": "messages-api", "iat": NOW, "exp": NOW + 300}));
+    let refresh = mint(
+        &dev,
+        Some("JWT"),
+        json!({"iss": iss, "sub": "x", "typ": "Refresh", "azp": "web-app", "aud": "messages-api", "iat": NOW, "exp": NOW + 300}),
+    );
     assert!(matches!(v.verify(&refresh), Err(Error::WrongTokenType { expected: "Bearer", .. })));
 }
 
@@ -89,18 +116,26 @@ fn okta_access_token_accepted_id_token_refused() {
     let iss = "https://acme.okta.com/oauth2/default";
     let dev = dev(iss);
     let v = verifier(&dev, "api://default", Profile::Okta);
-    let access = mint(&dev, None, json!({
-        "ver": 1, "jti": "AT.k2Gx0", "iss": iss, "aud": "api://default", "iat": NOW, "exp": NOW + 3600,
-        "cid": "0oa1client", "uid": "00u1", "scp": ["openid", "read:messages"], "sub": "ada@example.com"
-    }));
+    let access = mint(
+        &dev,
+        None,
+        json!({
+            "ver": 1, "jti": "AT.k2Gx0", "iss": iss, "aud": "api://default", "iat": NOW, "exp": NOW + 3600,
+            "cid": "0oa1client", "uid": "00u1", "scp": ["openid", "read:messages"], "sub": "ada@example.com"
+        }),
+    );
     let t = v.verify(&access).unwrap();
     assert_eq!(t.client_id(), "0oa1client");
     assert!(t.has_scope(Api::ReadMessages));
 
-    let id = mint(&dev, None, json!({
-        "ver": 1, "jti": "ID.x9Qw", "iss": iss, "aud": "api://default", "iat": NOW, "exp": NOW + 3600,
-        "sub": "00u1", "name": "Ada", "idp": "00o1", "amr": ["pwd"]
-    }));
+    let id = mint(
+        &dev,
+        None,
+        json!({
+            "ver": 1, "jti": "ID.x9Qw", "iss": iss, "aud": "api://default", "iat": NOW, "exp": NOW + 3600,
+            "sub": "00u1", "name": "Ada", "idp": "00o1", "amr": ["pwd"]
+        }),
+    );
     assert_eq!(v.verify(&id).unwrap_err(), Error::IdTokenAsAccessToken { reason: "its `jti` starts with \"ID.\"" });
 }
 
@@ -109,25 +144,37 @@ fn entra_access_token_accepted_id_token_refused() {
     let iss = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0";
     let dev = dev(iss);
     let v = verifier(&dev, "api://messages", Profile::EntraId);
-    let access = mint(&dev, Some("JWT"), json!({
-        "aud": "api://messages", "iss": iss, "iat": NOW, "nbf": NOW, "exp": NOW + 3600,
-        "azp": "6e74172b-client", "azpacr": "0", "name": "Ada", "oid": "690222be",
-        "scp": "read:messages openid", "roles": ["delete:messages"], "sub": "AAAAAAAAAA", "tid": "72f988bf", "ver": "2.0"
-    }));
+    let access = mint(
+        &dev,
+        Some("JWT"),
+        json!({
+            "aud": "api://messages", "iss": iss, "iat": NOW, "nbf": NOW, "exp": NOW + 3600,
+            "azp": "6e74172b-client", "azpacr": "0", "name": "Ada", "oid": "690222be",
+            "scp": "read:messages openid", "roles": ["delete:messages"], "sub": "AAAAAAAAAA", "tid": "72f988bf", "ver": "2.0"
+        }),
+    );
     let t = v.verify(&access).unwrap();
     assert_eq!(t.client_id(), "6e74172b-client");
     assert_eq!(t.scopes().iter().collect::<Vec<_>>(), [Api::ReadMessages, Api::DeleteMessages]);
 
-    let id = mint(&dev, Some("JWT"), json!({
-        "aud": "api://messages", "iss": iss, "iat": NOW, "nbf": NOW, "exp": NOW + 3600,
-        "name": "Ada", "oid": "690222be", "preferred_username": "ada@example.com", "sub": "AAAAAAAAAA",
-        "tid": "72f988bf", "ver": "2.0", "roles": ["delete:messages"]
-    }));
+    let id = mint(
+        &dev,
+        Some("JWT"),
+        json!({
+            "aud": "api://messages", "iss": iss, "iat": NOW, "nbf": NOW, "exp": NOW + 3600,
+            "name": "Ada", "oid": "690222be", "preferred_username": "ada@example.com", "sub": "AAAAAAAAAA",
+            "tid": "72f988bf", "ver": "2.0", "roles": ["delete:messages"]
+        }),
+    );
     assert_eq!(
         v.verify(&id).unwrap_err(),
         Error::IdTokenAsAccessToken { reason: "it has no `azp`, which every Entra ID v2 access token carries" }
     );
-    let v1 = mint(&dev, Some("JWT"), json!({"aud": "api://messages", "iss": iss, "iat": NOW, "exp": NOW + 60, "azp": "c", "sub": "s", "ver": "1.0"}));
+    let v1 = mint(
+        &dev,
+        Some("JWT"),
+        json!({"aud": "api://messages", "iss": iss, "iat": NOW, "exp": NOW + 60, "azp": "c", "sub": "s", "ver": "1.0"}),
+    );
     assert!(matches!(v.verify(&v1), Err(Error::MalformedClaim { claim: "ver", .. })));
 }
 
@@ -136,43 +183,72 @@ fn cognito_access_token_accepted_id_token_refused() {
     let iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf";
     let dev = dev(iss);
     let v = verifier(&dev, "3n4b5urk1ft4fl3mg5e62d9ado", Profile::Cognito);
-    let access = mint(&dev, None, json!({
-        "sub": "aaaaaaaa-bbbb", "cognito:groups": ["admin"], "iss": iss, "version": 2,
-        "client_id": "3n4b5urk1ft4fl3mg5e62d9ado", "token_use": "access", "scope": "read:messages",
-        "auth_time": NOW, "exp": NOW + 3600, "iat": NOW, "jti": "4f1c", "username": "ada"
-    }));
+    let access = mint(
+        &dev,
+        None,
+        json!({
+            "sub": "aaaaaaaa-bbbb", "cognito:groups": ["admin"], "iss": iss, "version": 2,
+            "client_id": "3n4b5urk1ft4fl3mg5e62d9ado", "token_use": "access", "scope": "read:messages",
+            "auth_time": NOW, "exp": NOW + 3600, "iat": NOW, "jti": "4f1c", "username": "ada"
+        }),
+    );
     let t = v.verify(&access).unwrap();
     assert!(t.has_scope(Api::ReadMessages));
-    let other_client = mint(&dev, None, json!({
-        "sub": "a", "iss": iss, "client_id": "another", "token_use": "access", "scope": "", "exp": NOW + 60, "iat": NOW, "jti": "j"
-    }));
-    assert_eq!(v.verify(&other_client).unwrap_err(), Error::WrongAudience { expected: "3n4b5urk1ft4fl3mg5e62d9ado".into() });
+    let other_client = mint(
+        &dev,
+        None,
+        json!({
+            "sub": "a", "iss": iss, "client_id": "another", "token_use": "access", "scope": "", "exp": NOW + 60, "iat": NOW, "jti": "j"
+        }),
+    );
+    assert_eq!(
+        v.verify(&other_client).unwrap_err(),
+        Error::WrongAudience { expected: "3n4b5urk1ft4fl3mg5e62d9ado".into() }
+    );
 
-    let id = mint(&dev, None, json!({
-        "sub": "aaaaaaaa-bbbb", "aud": "3n4b5urk1ft4fl3mg5e62d9ado", "email_verified": true, "token_use": "id",
-        "auth_time": NOW, "iss": iss, "cognito:username": "ada", "exp": NOW + 3600, "iat": NOW, "jti": "9c2d",
-        "client_id": "3n4b5urk1ft4fl3mg5e62d9ado"
-    }));
+    let id = mint(
+        &dev,
+        None,
+        json!({
+            "sub": "aaaaaaaa-bbbb", "aud": "3n4b5urk1ft4fl3mg5e62d9ado", "email_verified": true, "token_use": "id",
+            "auth_time": NOW, "iss": iss, "cognito:username": "ada", "exp": NOW + 3600, "iat": NOW, "jti": "9c2d",
+            "client_id": "3n4b5urk1ft4fl3mg5e62d9ado"
+        }),
+    );
     assert_eq!(v.verify(&id).unwrap_err(), Error::IdTokenAsAccessToken { reason: "its `token_use` is \"id\"" });
 }
 
 #[test]
 fn every_profile_refuses_id_token_only_claims_and_foreign_typ() {
     let dev = DevIssuer::new();
-    for profile in [Profile::Rfc9068, Profile::Auth0, Profile::Keycloak, Profile::Okta, Profile::EntraId, Profile::Cognito] {
+    for profile in
+        [Profile::Rfc9068, Profile::Auth0, Profile::Keycloak, Profile::Okta, Profile::EntraId, Profile::Cognito]
+    {
         let v = verifier(&dev, dev.audience(), profile);
         let id = dev.access_token().issued_at(NOW).claim("at_hash", "x").sign();
-        assert_eq!(v.verify(&id).unwrap_err(), Error::IdTokenAsAccessToken { reason: "it carries `at_hash`" }, "{profile:?}");
+        assert_eq!(
+            v.verify(&id).unwrap_err(),
+            Error::IdTokenAsAccessToken { reason: "it carries `at_hash`" },
+            "{profile:?}"
+        );
         if profile != Profile::Rfc9068 {
             let logout = dev.access_token().issued_at(NOW).header_typ(Some("logout+jwt")).sign();
-            assert!(matches!(v.verify(&logout), Err(Error::WrongTokenType { expected: "JWT or at+jwt", .. })), "{profile:?}");
+            assert!(
+                matches!(v.verify(&logout), Err(Error::WrongTokenType { expected: "JWT or at+jwt", .. })),
+                "{profile:?}"
+            );
         }
     }
 }
 
 #[test]
 fn profiles_are_named() {
-    for (name, p) in [("rfc9068", Profile::Rfc9068), ("AUTH0", Profile::Auth0), ("entra", Profile::EntraId), ("cognito", Profile::Cognito)] {
+    for (name, p) in [
+        ("rfc9068", Profile::Rfc9068),
+        ("AUTH0", Profile::Auth0),
+        ("entra", Profile::EntraId),
+        ("cognito", Profile::Cognito),
+    ] {
         assert_eq!(Profile::from_name(name), Some(p));
     }
     assert_eq!(Profile::default(), Profile::Rfc9068);

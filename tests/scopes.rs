@@ -6,7 +6,7 @@ mod common;
 use common::{Api, NOW, api_scope};
 use tokenkind::dev::DevIssuer;
 use tokenkind::scope::Mode;
-use tokenkind::{AccessToken, Error, ErrorCode, Granted, Scoped, ScopeSet, Scopes, requires_scope};
+use tokenkind::{AccessToken, Error, ErrorCode, Granted, ScopeSet, Scoped, Scopes, requires_scope};
 
 fn token_with(scope: &str) -> AccessToken<Api> {
     let dev = DevIssuer::new();

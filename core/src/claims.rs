@@ -91,8 +91,28 @@ impl AccessClaims for NoClaims {}
 /// (they are typed on the tokens, or refused on them).
 #[doc(hidden)]
 pub const RESERVED: &[&str] = &[
-    "iss", "sub", "aud", "exp", "nbf", "iat", "jti", "nonce", "auth_time", "azp", "acr", "amr",
-    "at_hash", "c_hash", "client_id", "scope", "scp", "cnf", "typ", "token_use", "cid", "sid",
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "nonce",
+    "auth_time",
+    "azp",
+    "acr",
+    "amr",
+    "at_hash",
+    "c_hash",
+    "client_id",
+    "scope",
+    "scp",
+    "cnf",
+    "typ",
+    "token_use",
+    "cid",
+    "sid",
 ];
 
 /// Runs a `#[claims(validate = path)]` hook; the wrapper gives the hook a

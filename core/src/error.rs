@@ -148,7 +148,9 @@ pub enum Error {
         found: Option<Echo>,
     },
     /// An ID token was presented where an access token is required.
-    #[error("an ID token was presented where an access token is required ({reason}); an ID token proves who logged in to a client and must not be sent to an API")]
+    #[error(
+        "an ID token was presented where an access token is required ({reason}); an ID token proves who logged in to a client and must not be sent to an API"
+    )]
     IdTokenAsAccessToken {
         /// The rule that identified it as an ID token.
         reason: &'static str,

@@ -381,6 +381,22 @@ impl<M, H, T: Proves<M, I>, I> Proves<M, There<I>> for (H, T) {}
 #[diagnostic::do_not_recommend]
 impl<M, L: Proves<M, I>, I> Proves<M, I> for All<L> {}
 
+// `()` and `Any` prove a marker only if it is `Unprovable`, which none is
+// (the trait is sealed and has no impls). These impls keep `Proves` undecided
+// while the marker is still being inferred, so a missing scope is reported
+// by name, instead of the guard's only scope being inferred.
+#[doc(hidden)]
+pub struct Nowhere;
+#[doc(hidden)]
+pub trait Unprovable: sealed::Sealed {}
+mod sealed {
+    pub trait Sealed {}
+}
+#[diagnostic::do_not_recommend]
+impl<M: Unprovable> Proves<M, Nowhere> for () {}
+#[diagnostic::do_not_recommend]
+impl<M: Unprovable, L> Proves<M, Nowhere> for Any<L> {}
+
 /// An access token whose scopes were checked against the requirement `R`.
 ///
 /// `#[requires_scope]` turns the handler's `AccessToken<S, C>` parameter into
@@ -544,11 +560,11 @@ pub const fn closest_scope(names: &[&'static str], name: &str) -> Option<&'stati
     let (mut best, mut best_distance) = (None, limit + 1);
     let mut i = 0;
     while i < names.len() {
-        if let Some(d) = edit_distance(names[i].as_bytes(), name.as_bytes()) {
-            if d < best_distance {
-                best = Some(names[i]);
-                best_distance = d;
-            }
+        if let Some(distance) = edit_distance(names[i].as_bytes(), name.as_bytes())
+            && distance < best_distance
+        {
+            best = Some(names[i]);
+            best_distance = distance;
         }
         i += 1;
     }
@@ -556,42 +572,43 @@ pub const fn closest_scope(names: &[&'static str], name: &str) -> Option<&'stati
 }
 
 /// Levenshtein distance over bytes; `None` for strings longer than 128 bytes.
-const fn edit_distance(a: &[u8], b: &[u8]) -> Option<usize> {
+const fn edit_distance(from: &[u8], to: &[u8]) -> Option<usize> {
     const MAX: usize = 128;
-    if a.len() > MAX || b.len() > MAX {
+    if from.len() > MAX || to.len() > MAX {
         return None;
     }
+    // Two rows of the distance matrix: `prev` for `from[..row - 1]`, `cur` for `from[..row]`.
     let mut prev = [0usize; MAX + 1];
     let mut cur = [0usize; MAX + 1];
-    let mut j = 0;
-    while j <= b.len() {
-        prev[j] = j;
-        j += 1;
+    let mut col = 0;
+    while col <= to.len() {
+        prev[col] = col;
+        col += 1;
     }
-    let mut i = 1;
-    while i <= a.len() {
-        cur[0] = i;
-        let mut j = 1;
-        while j <= b.len() {
-            let substitution = prev[j - 1] + if a[i - 1] == b[j - 1] { 0 } else { 1 };
-            let deletion = prev[j] + 1;
-            let insertion = cur[j - 1] + 1;
-            let mut d = substitution;
-            if deletion < d {
-                d = deletion;
+    let mut row = 1;
+    while row <= from.len() {
+        cur[0] = row;
+        let mut col = 1;
+        while col <= to.len() {
+            let substitution = prev[col - 1] + if from[row - 1] == to[col - 1] { 0 } else { 1 };
+            let deletion = prev[col] + 1;
+            let insertion = cur[col - 1] + 1;
+            let mut best = substitution;
+            if deletion < best {
+                best = deletion;
             }
-            if insertion < d {
-                d = insertion;
+            if insertion < best {
+                best = insertion;
             }
-            cur[j] = d;
-            j += 1;
+            cur[col] = best;
+            col += 1;
         }
-        let tmp = prev;
+        let done = prev;
         prev = cur;
-        cur = tmp;
-        i += 1;
+        cur = done;
+        row += 1;
     }
-    Some(prev[b.len()])
+    Some(prev[to.len()])
 }
 
 const fn const_str_eq(a: &str, b: &str) -> bool {

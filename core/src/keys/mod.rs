@@ -174,11 +174,7 @@ impl KeySet {
 
     /// The algorithms the key with this `kid` may verify (empty if there is no such key).
     pub fn algorithms(&self, kid: Option<&str>) -> Vec<Algorithm> {
-        self.keys
-            .iter()
-            .filter(|k| k.kid.as_deref() == kid)
-            .flat_map(|k| k.verifiers.iter().map(|(a, _)| *a))
-            .collect()
+        self.keys.iter().filter(|k| k.kid.as_deref() == kid).flat_map(|k| k.verifiers.iter().map(|(a, _)| *a)).collect()
     }
 
     /// Selects the key and checks the signature.

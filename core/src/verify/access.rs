@@ -157,7 +157,10 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             Some(Value::Str(s)) => set.insert_delimited(s),
             Some(Value::StrList(list)) => list.iter().for_each(|s| set.insert_name(s)),
             Some(_) => {
-                return Err(Error::MalformedClaim { claim: "scp", expected: "a space-delimited string or an array of strings" });
+                return Err(Error::MalformedClaim {
+                    claim: "scp",
+                    expected: "a space-delimited string or an array of strings",
+                });
             }
         }
         let extra = match self.profile {

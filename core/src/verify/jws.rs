@@ -118,7 +118,8 @@ fn parse_header(json: &[u8]) -> Result<RawHeader, Error> {
     if fields.b64_not_true {
         return Err(Error::Malformed(Malformed::UnencodedPayload));
     }
-    if fields.cty.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("JWT") || c.eq_ignore_ascii_case("application/jwt")) {
+    if fields.cty.as_deref().is_some_and(|c| c.eq_ignore_ascii_case("JWT") || c.eq_ignore_ascii_case("application/jwt"))
+    {
         return Err(Error::Malformed(Malformed::Nested));
     }
     let alg = fields.alg.ok_or(Error::Malformed(Malformed::Header))?;

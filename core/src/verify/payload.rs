@@ -279,7 +279,10 @@ pub(crate) fn audience(v: Option<&Value<'_>>) -> Result<Option<Audience>, Error>
 }
 
 /// An array of strings (e.g. `amr`).
-pub(crate) fn string_list<'s>(claim: &'static str, v: Option<&'s Value<'_>>) -> Result<Option<&'s [Cow<'s, str>]>, Error> {
+pub(crate) fn string_list<'s>(
+    claim: &'static str,
+    v: Option<&'s Value<'_>>,
+) -> Result<Option<&'s [Cow<'s, str>]>, Error> {
     match v {
         None => Ok(None),
         Some(Value::StrList(list)) => Ok(Some(list_ref(list))),

@@ -96,7 +96,10 @@ impl Profile {
                 Some(j) if j.starts_with("ID.") => {
                     Err(Error::IdTokenAsAccessToken { reason: "its `jti` starts with \"ID.\"" })
                 }
-                Some(_) => Err(Error::MalformedClaim { claim: "jti", expected: "an Okta access token id starting with \"AT.\"" }),
+                Some(_) => Err(Error::MalformedClaim {
+                    claim: "jti",
+                    expected: "an Okta access token id starting with \"AT.\"",
+                }),
                 None => Err(Error::MissingClaim { claim: "jti" }),
             },
             Self::EntraId => {

@@ -1,0 +1,66 @@
+//! What a derive emits besides its errors, so that one mistake produces one
+//! message: uses of the type elsewhere still find the impls they need.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{DeriveInput, Ident};
+
+use crate::scopes::{Entry, inner_visibility};
+
+/// A stand-in `Scopes` impl after an error: it declares the scope strings
+/// that were readable, so `#[requires_scope]` handlers elsewhere resolve, and
+/// is never run (the crate does not compile).
+pub(crate) fn scopes(input: &DeriveInput, entries: &[Entry<'_>], module: &Ident) -> TokenStream {
+    let ident = &input.ident;
+    let names = entries.iter().map(|e| &e.scope);
+    let markers = markers(input, entries, module);
+    quote! {
+        impl ::tokenkind::__private::Scopes for #ident {
+            const NAMES: &'static [&'static str] = &[#(#names),*];
+            const ALL: &'static [Self] = &[];
+            const TYPE_NAME: &'static str = "";
+            fn index(self) -> usize {
+                ::core::unreachable!()
+            }
+            fn index_of(scope: &str) -> ::core::option::Option<usize> {
+                ::tokenkind::__private::position(<Self as ::tokenkind::__private::Scopes>::NAMES, scope)
+            }
+        }
+        #markers
+    }
+}
+
+/// The marker module and its impls; shared by the real expansion.
+pub(crate) fn markers(input: &DeriveInput, entries: &[Entry<'_>], module: &Ident) -> TokenStream {
+    let ident = &input.ident;
+    let vis = &input.vis;
+    let inner_vis = inner_visibility(vis);
+    let module_doc = format!("Scope markers of [`{ident}`], one per scope, for `Granted` proofs.");
+    let markers = entries.iter().map(|entry| {
+        let marker = entry.variant;
+        let doc = format!("The scope `{}` of [`{ident}`](super::{ident}).", entry.scope.value());
+        quote! {
+            #[doc = #doc]
+            #inner_vis enum #marker {}
+        }
+    });
+    let impls = entries.iter().enumerate().map(|(index, entry)| {
+        let marker = entry.variant;
+        quote! {
+            impl ::tokenkind::__private::ScopeMarker for #module::#marker {
+                type Set = #ident;
+                const INDEX: usize = #index;
+            }
+            impl ::tokenkind::__private::ScopeAt<#index> for #ident {
+                type Marker = #module::#marker;
+            }
+        }
+    });
+    quote! {
+        #[doc = #module_doc]
+        #vis mod #module {
+            #(#markers)*
+        }
+        #(#impls)*
+    }
+}

@@ -1,0 +1,337 @@
+//! `#[requires_scope(...)]`: the guarded `AccessToken<S>` parameter becomes
+//! `Scoped<AccessToken<S>, All<(markers)>>`, each marker found at compile
+//! time from its scope string; an undeclared scope fails constant evaluation
+//! with a message naming it.
+
+use std::collections::HashSet;
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::parse::Parser as _;
+use syn::spanned::Spanned as _;
+use syn::{FnArg, GenericParam, ImplItemFn, LitStr, PatType, Signature, Type, TypePath};
+
+use crate::attr::{self, Mode, ScopeArgs, name};
+use crate::ctxt::Ctxt;
+use crate::scope_token::{self, Problem};
+
+const ACCESS_TOKEN: &str = "AccessToken";
+const ID_TOKEN: &str = "IdToken";
+
+pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
+    let Ok(mut func) = syn::parse2::<ImplItemFn>(input.clone()) else {
+        let error = syn::Error::new(
+            Span::call_site(),
+            "`#[requires_scope]` applies to a function (free, or a method in an `impl` block) with a body",
+        );
+        let mut out = error.into_compile_error();
+        out.extend(input);
+        return out;
+    };
+    let cx = Ctxt::new();
+    let args = match ScopeArgs::parse.parse2(args) {
+        Ok(args) => {
+            check_scopes(&cx, &args.scopes);
+            Some(args)
+        }
+        Err(err) => {
+            cx.syn_error(err);
+            None
+        }
+    };
+    let guarded = guarded_parameter(&cx, &mut func.sig);
+    match (cx.check(), args, guarded) {
+        (Ok(()), Some(args), Some(index)) => {
+            rewrite(&mut func, index, &args);
+            func.into_token_stream()
+        }
+        (Err(err), ..) => {
+            // The function as written (minus `#[token]`), so the only errors are ours.
+            let mut out = err.into_compile_error();
+            func.to_tokens(&mut out);
+            out
+        }
+        (Ok(()), ..) => unreachable!("arguments and parameter found without errors"),
+    }
+}
+
+fn check_scopes(cx: &Ctxt, scopes: &[LitStr]) {
+    let mut seen = HashSet::new();
+    for lit in scopes {
+        let value = lit.value();
+        match scope_token::check(&value) {
+            Ok(()) => {}
+            Err(Problem::Empty) => {
+                cx.error_spanned_by(lit, "the scope string is empty; write a scope the enum declares: `#[requires_scope(\"read:messages\")]`");
+                continue;
+            }
+            Err(Problem::Space) => {
+                cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "the scope \"{value}\" contains a space, but a scope never does (a token's `scope` claim is \
+                         a space-delimited list, RFC 6749 §3.3); list each scope as its own string: \
+                         `#[requires_scope(\"a\", \"b\")]`"
+                    ),
+                );
+                continue;
+            }
+            Err(Problem::Char(c)) => {
+                cx.error_spanned_by(
+                    lit,
+                    format!("the scope {value:?} contains {}; {}", scope_token::describe(c), scope_token::RULE),
+                );
+                continue;
+            }
+        }
+        if !seen.insert(value.clone()) {
+            cx.error_spanned_by(lit, format!("the scope \"{value}\" is listed twice; remove one"));
+        }
+    }
+}
+
+/// The last path segment's name of `ty`, looking through parentheses.
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(TypePath { qself: None, path, .. }) => path.segments.last(),
+        Type::Paren(inner) => last_segment(&inner.elem),
+        Type::Group(inner) => last_segment(&inner.elem),
+        _ => None,
+    }
+}
+
+fn is_named(ty: &Type, name: &str) -> bool {
+    last_segment(ty).is_some_and(|s| s.ident == name)
+}
+
+/// Finds the parameter to guard (removing every `#[token]`), or reports why none fits.
+fn guarded_parameter(cx: &Ctxt, sig: &mut Signature) -> Option<usize> {
+    let mut marked = None;
+    for (index, arg) in sig.inputs.iter_mut().enumerate() {
+        let attrs = match arg {
+            FnArg::Typed(typed) => &mut typed.attrs,
+            FnArg::Receiver(receiver) => &mut receiver.attrs,
+        };
+        let (tokens, rest): (Vec<_>, Vec<_>) =
+            std::mem::take(attrs).into_iter().partition(|a| attr::is(a, name::TOKEN));
+        *attrs = rest;
+        let Some(token_attr) = tokens.first() else { continue };
+        if tokens.len() > 1 || !matches!(token_attr.meta, syn::Meta::Path(_)) {
+            cx.error_spanned_by(token_attr, "write `#[token]` once, without arguments, on the guarded parameter");
+        }
+        if matches!(arg, FnArg::Receiver(_)) {
+            cx.error_spanned_by(
+                token_attr,
+                "`self` cannot be the guarded token; mark an `AccessToken<S>` parameter with `#[token]`",
+            );
+        } else if marked.is_some() {
+            cx.error_spanned_by(token_attr, "only one parameter can be the guarded token; remove this `#[token]`");
+        } else {
+            marked = Some(index);
+        }
+    }
+    let index = if let Some(index) = marked {
+        index
+    } else {
+        let tokens: Vec<(usize, &PatType)> = sig
+            .inputs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, arg)| typed(arg).map(|t| (i, t)))
+            .filter(|(_, t)| is_named(&t.ty, ACCESS_TOKEN))
+            .collect();
+        match tokens.as_slice() {
+            [(index, _)] => *index,
+            [] => {
+                no_token(cx, sig);
+                return None;
+            }
+            [(_, first), rest @ ..] => {
+                for (_, other) in rest {
+                    cx.error_spanned_by(
+                        &other.ty,
+                        format!(
+                            "`#[requires_scope]` found two `AccessToken` parameters, `{}` and `{}`; mark the one \
+                             whose scopes it checks with `#[token]`",
+                            first.pat.to_token_stream(),
+                            other.pat.to_token_stream()
+                        ),
+                    );
+                }
+                return None;
+            }
+        }
+    };
+    let typed = typed(&sig.inputs[index]).expect("a receiver is never chosen");
+    if !check_concrete(cx, &typed.ty, sig) {
+        return None;
+    }
+    Some(index)
+}
+
+fn typed(arg: &FnArg) -> Option<&PatType> {
+    match arg {
+        FnArg::Typed(typed) => Some(typed),
+        FnArg::Receiver(_) => None,
+    }
+}
+
+/// Reports why no parameter can be guarded.
+fn no_token(cx: &Ctxt, sig: &Signature) {
+    for arg in &sig.inputs {
+        let FnArg::Typed(typed) = arg else { continue };
+        if is_named(&typed.ty, ID_TOKEN) {
+            cx.error_spanned_by(
+                &typed.ty,
+                "`#[requires_scope]` cannot guard an `IdToken`: an ID token proves who logged in to a client \
+                 application; it is not meant for your API and carries no scopes\n\
+                 = help: take an `AccessToken<S>` (a token issued for this API) instead",
+            );
+            return;
+        }
+        if let Type::Reference(reference) = &*typed.ty
+            && is_named(&reference.elem, ACCESS_TOKEN)
+        {
+            cx.error_spanned_by(
+                &typed.ty,
+                "`#[requires_scope]` takes the access token by value, to hand the body a checked guard; \
+                 remove the `&`",
+            );
+            return;
+        }
+    }
+    let (fn_token, ident) = (&sig.fn_token, &sig.ident);
+    let mut signature = quote!(#fn_token #ident);
+    sig.paren_token.surround(&mut signature, |tokens| sig.inputs.to_tokens(tokens));
+    cx.error_spanned_by(
+        signature,
+        "`#[requires_scope]` needs a parameter of type `AccessToken<S>` whose scopes it checks \
+         (mark a type alias with `#[token]`)",
+    );
+}
+
+/// The scopes are resolved in a constant, which cannot use the function's
+/// generic parameters: the token type must be concrete.
+fn check_concrete(cx: &Ctxt, ty: &Type, sig: &Signature) -> bool {
+    let generics: Vec<String> = sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            GenericParam::Type(t) => Some(t.ident.to_string()),
+            GenericParam::Const(c) => Some(c.ident.to_string()),
+            GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    let mut found = None;
+    find_ident(ty.to_token_stream(), &mut |tree| {
+        if let TokenTree::Ident(ident) = tree
+            && found.is_none()
+            && (ident == "impl" || generics.iter().any(|g| ident == g))
+        {
+            found = Some(ident.clone());
+        }
+    });
+    let Some(ident) = found else { return true };
+    let what = if ident == "impl" { "`impl Trait`".to_owned() } else { format!("the generic parameter `{ident}`") };
+    cx.error_at(
+        ident.span(),
+        format!(
+            "`#[requires_scope]` checks its scope strings against the token's scope enum at compile time, \
+             so the token type must be concrete, not {what}; name the scope enum, as in `AccessToken<Api>`"
+        ),
+    );
+    false
+}
+
+fn find_ident(tokens: TokenStream, visit: &mut impl FnMut(&TokenTree)) {
+    for tree in tokens {
+        if let TokenTree::Group(group) = &tree {
+            find_ident(group.stream(), visit);
+        }
+        visit(&tree);
+    }
+}
+
+/// How the message names the scope enum: `Api` for `AccessToken<Api>`,
+/// else through the type as written.
+fn scope_enum_names(ty: &Type) -> (String, String) {
+    let segment = last_segment(ty);
+    if let Some(segment) = segment.filter(|s| s.ident == ACCESS_TOKEN)
+        && let syn::PathArguments::AngleBracketed(args) = &segment.arguments
+        && let Some(syn::GenericArgument::Type(scopes)) = args.args.first()
+    {
+        let name = format!("`{}`", display(scopes));
+        return (name.clone(), name);
+    }
+    (format!("the scope enum of `{}`", display(ty)), "that enum".to_owned())
+}
+
+/// `ty` as the user would write it (without the token printer's spaces).
+fn display(ty: &Type) -> String {
+    let mut out = String::new();
+    for c in ty.to_token_stream().to_string().chars() {
+        if c != ' ' || out.ends_with(',') {
+            out.push(c);
+        }
+    }
+    out.replace(',', ", ")
+}
+
+fn rewrite(func: &mut ImplItemFn, index: usize, args: &ScopeArgs) {
+    let FnArg::Typed(param) = &mut func.sig.inputs[index] else { unreachable!("a receiver is never chosen") };
+    let ty = &*param.ty;
+    let ty_span = ty.span();
+    let scopes_ty = quote_spanned!(ty_span=> <#ty as ::tokenkind::__private::AccessTokenType>::Scopes);
+    let (owner, enum_ref) = scope_enum_names(ty);
+    let markers = args.scopes.iter().rev().fold(quote!(()), |tail, lit| {
+        let value = lit.value();
+        let head = format!("`#[requires_scope]`: the scope \"{value}\" is not declared by {owner}");
+        let otherwise = format!("; declare it with `#[scope(\"{value}\")]` on a variant of {enum_ref}, or fix the spelling");
+        let marker = quote_spanned! {lit.span()=>
+            ::tokenkind::__private::MarkerAt<#scopes_ty, {
+                const NAMES: &[&str] = <#scopes_ty as ::tokenkind::__private::Scopes>::NAMES;
+                match ::tokenkind::__private::position(NAMES, #lit) {
+                    ::core::option::Option::Some(index) => index,
+                    ::core::option::Option::None => {
+                        let message = ::tokenkind::__private::ConstMessage::new().push(#head);
+                        let message = match ::tokenkind::__private::closest_scope(NAMES, #lit) {
+                            ::core::option::Option::Some(close) => message.push("; did you mean \"").push(close).push("\"?"),
+                            ::core::option::Option::None => message.push(#otherwise),
+                        };
+                        ::core::panic!("{}", message.as_str())
+                    }
+                }
+            }>
+        };
+        quote!((#marker, #tail))
+    });
+    let requirement = match &args.mode {
+        Mode::All => quote!(::tokenkind::__private::All<#markers>),
+        Mode::Any(any) => quote_spanned!(any.span=> ::tokenkind::__private::Any<#markers>),
+    };
+    let guarded: Type = syn::parse_quote_spanned!(ty_span=> ::tokenkind::__private::Scoped<#ty, #requirement>);
+    *param.ty = guarded;
+    if func.attrs.iter().any(|a| a.path().is_ident("doc")) {
+        func.attrs.push(syn::parse_quote!(#[doc = ""]));
+    }
+    let doc = requirement_doc(args);
+    func.attrs.push(syn::parse_quote!(#[doc = #doc]));
+    // The guard's type is long by construction; the user wrote `AccessToken<S>`.
+    func.attrs.push(syn::parse_quote!(#[allow(clippy::type_complexity)]));
+}
+
+/// " Requires the scope `a`.", " Requires the scopes `a` and `b`.",
+/// " Requires one of the scopes `a` or `b`."
+fn requirement_doc(args: &ScopeArgs) -> String {
+    let scopes: Vec<String> = args.scopes.iter().map(|s| format!("`{}`", s.value())).collect();
+    let any = matches!(args.mode, Mode::Any(_));
+    match scopes.as_slice() {
+        [one] => format!(" Requires the scope {one}."),
+        [init @ .., last] => {
+            let (lead, joiner) = if any { ("one of the scopes", "or") } else { ("the scopes", "and") };
+            format!(" Requires {lead} {} {joiner} {last}.", init.join(", "))
+        }
+        [] => String::new(),
+    }
+}

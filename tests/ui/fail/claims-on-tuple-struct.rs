@@ -1,0 +1,6 @@
+use tokenkind::AccessClaims;
+
+#[derive(AccessClaims, serde::Deserialize)]
+struct Tenant(String);
+
+fn main() {}

@@ -1,0 +1,5 @@
+use tokenkind::IdToken;
+
+fn main() {
+    let _token: IdToken = Default::default();
+}

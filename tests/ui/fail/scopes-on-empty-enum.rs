@@ -1,0 +1,6 @@
+use tokenkind::Scopes;
+
+#[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+enum Api {}
+
+fn main() {}

@@ -1,0 +1,17 @@
+use tokenkind::{AccessToken, Scopes, requires_scope};
+
+#[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+enum Api {
+    #[scope("read:messages")]
+    ReadMessages,
+    #[scope("write:messages")]
+    WriteMessages,
+    #[scope("delete:messages")]
+    DeleteMessages,
+}
+#[requires_scope("admin")]
+fn purge(token: AccessToken<Api>) -> String {
+    token.subject().to_owned()
+}
+
+fn main() {}
