@@ -10,6 +10,7 @@ use tokenkind::dev::DevIssuer;
 use tokenkind::{AccessTokenVerifier, Error, Profile};
 
 /// Mints a token with exactly these claims and header `typ`.
+#[allow(clippy::needless_pass_by_value)] // reads best with `json!` inline at each call
 fn mint(dev: &DevIssuer, typ: Option<&str>, claims: Value) -> String {
     let mut b = dev.access_token().header_typ(typ);
     for name in ["iss", "sub", "aud", "client_id", "jti", "iat", "exp", "scope"] {

@@ -370,7 +370,7 @@ pub struct There<I>(PhantomData<I>);
     message = "this `#[requires_scope]` guard does not prove the scope `{M}`",
     label = "the guard's requirement `{Self}` does not include `{M}`",
     note = "add the scope to the handler's `#[requires_scope(...)]`, or check it at run time with `AccessToken::grant`",
-    note = "a guard with `any(...)` proves none of its scopes on its own"
+    note = "a guard written with `any(...)` proves none of its scopes, since one of them suffices to pass it"
 )]
 pub trait Proves<M, I> {}
 

@@ -318,7 +318,9 @@ fn rewrite(func: &mut ImplItemFn, index: usize, args: &ScopeArgs) {
     let doc = requirement_doc(args);
     func.attrs.push(syn::parse_quote!(#[doc = #doc]));
     // The guard's type is long by construction; the user wrote `AccessToken<S>`.
-    func.attrs.push(syn::parse_quote!(#[allow(clippy::type_complexity)]));
+    // The guard is taken by value on purpose: it is the request's checked
+    // credential, whether or not the body consumes it.
+    func.attrs.push(syn::parse_quote!(#[allow(clippy::type_complexity, clippy::needless_pass_by_value)]));
 }
 
 /// " Requires the scope `a`.", " Requires the scopes `a` and `b`.",

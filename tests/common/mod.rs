@@ -7,6 +7,7 @@ use serde_json::Value;
 use tokenkind::Scopes;
 
 #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+#[allow(clippy::enum_variant_names)] // scope names mirror the scope strings
 pub enum Api {
     #[scope("read:messages")]
     ReadMessages,
