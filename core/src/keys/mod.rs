@@ -4,7 +4,7 @@
 //! Rules (RFC 8725 §3.1, RFC 7517 §4):
 //! - every key carries the set of algorithms it may verify; a token's `alg`
 //!   must be in that set, so the algorithm is never taken from the header alone;
-//! - `none` is never accepted; HMAC only for a secret configured with [`KeySet::hmac`];
+//! - `none` is never accepted; HMAC only for a secret configured with [`KeySet::with_hmac`];
 //! - RSA keys under 2048 bits are refused;
 //! - a JWK with `use: enc`, or `key_ops` without `verify`, is never used to verify;
 //! - a JWK's `alg`, when present, restricts the key to that algorithm.
@@ -78,7 +78,7 @@ impl KeySet {
     /// RSA under 2048 bits, an `alg` that does not fit the key) are skipped
     /// and listed by [`KeySet::skipped`]; the others are loaded. Symmetric
     /// (`oct`) keys in a JWKS are always skipped: HMAC secrets must be
-    /// configured explicitly with [`KeySet::hmac`].
+    /// configured explicitly with [`KeySet::with_hmac`].
     ///
     /// # Errors
     /// [`ConfigError::Jwks`] when the document is not a JSON object with a
