@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 
 use super::payload::{self, Payload, Value, require, string_ref};
 use super::profile::Profile;
-use super::{Built, Common, common_setters, time};
+use super::{Built, Common, common_setters};
 use crate::claims::{AccessClaims, NoClaims};
 use crate::error::{ConfigError, Error};
 use crate::scope::{ScopeSet, Scopes};
@@ -109,14 +109,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             audience
         };
 
-        let now = self.built.clock.now();
-        let leeway = self.built.leeway;
-        let exp = require("exp", payload::numeric_date("exp", r.exp.as_ref())?)?;
-        let nbf = payload::numeric_date("nbf", r.nbf.as_ref())?;
-        let iat = require("iat", payload::numeric_date("iat", r.iat.as_ref())?)?;
-        time::check_expiry(exp, now, leeway)?;
-        time::check_not_before(nbf, now, leeway)?;
-        time::check_issued_at(Some(iat), now, leeway)?;
+        let times = self.built.check_times(r)?;
 
         let sub = require("sub", string_ref("sub", r.sub.as_ref())?)?;
         let jti = string_ref("jti", r.jti.as_ref())?;
@@ -133,9 +126,9 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             audience,
             client_id: client_id.into(),
             jwt_id: jti.map(Into::into),
-            expires_at: exp,
-            issued_at: iat,
-            not_before: nbf,
+            expires_at: times.exp,
+            issued_at: times.iat,
+            not_before: times.nbf,
             scopes,
             claims,
         })

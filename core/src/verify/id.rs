@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::payload::{self, Payload, Value, require, string_ref};
 use super::profile::is_at_jwt;
-use super::{Built, Common, common_setters, time};
+use super::{Built, Common, common_setters};
 use crate::claims::{IdClaims, NoClaims};
 use crate::error::{ConfigError, Echo, Error};
 use crate::token::{Audience, IdToken};
@@ -92,19 +92,12 @@ impl<C: IdClaims> IdTokenVerifier<C> {
         let azp = string_ref("azp", r.azp.as_ref())?;
         self.check_authorized_party(&aud, azp)?;
 
-        let now = self.built.clock.now();
-        let leeway = self.built.leeway;
-        let exp = require("exp", payload::numeric_date("exp", r.exp.as_ref())?)?;
-        let iat = require("iat", payload::numeric_date("iat", r.iat.as_ref())?)?;
-        let nbf = payload::numeric_date("nbf", r.nbf.as_ref())?;
-        time::check_expiry(exp, now, leeway)?;
-        time::check_not_before(nbf, now, leeway)?;
-        time::check_issued_at(Some(iat), now, leeway)?;
+        let times = self.built.check_times(r)?;
 
         let token_nonce = string_ref("nonce", r.nonce.as_ref())?;
         check_nonce(token_nonce, nonce)?;
         let auth_time = payload::numeric_date("auth_time", r.auth_time.as_ref())?;
-        self.check_max_age(auth_time, now)?;
+        self.check_max_age(auth_time, times.now)?;
 
         let sub = require("sub", string_ref("sub", r.sub.as_ref())?)?;
         let acr = string_ref("acr", r.acr.as_ref())?;
@@ -117,8 +110,8 @@ impl<C: IdClaims> IdTokenVerifier<C> {
             issuer: self.built.issuer.clone(),
             subject: sub.into(),
             audience: aud,
-            expires_at: exp,
-            issued_at: iat,
+            expires_at: times.exp,
+            issued_at: times.iat,
             auth_time,
             nonce: token_nonce.map(Into::into),
             authorized_party: azp.map(Into::into),

@@ -151,6 +151,29 @@ impl Built {
     }
 }
 
+/// The checked time claims, and the clock reading they were checked against.
+struct Times {
+    now: i64,
+    exp: i64,
+    nbf: Option<i64>,
+    iat: i64,
+}
+
+impl Built {
+    /// `exp` and `iat` required, `nbf` when present, all within the leeway
+    /// (RFC 7519 §4.1.4–4.1.6, RFC 9068 §4, OpenID Connect Core §3.1.3.7 steps 9–10).
+    fn check_times(&self, r: &payload::Registered<'_>) -> Result<Times, Error> {
+        let (now, leeway) = (self.clock.now(), self.leeway);
+        let exp = payload::require("exp", payload::numeric_date("exp", r.exp.as_ref())?)?;
+        let nbf = payload::numeric_date("nbf", r.nbf.as_ref())?;
+        let iat = payload::require("iat", payload::numeric_date("iat", r.iat.as_ref())?)?;
+        time::check_expiry(exp, now, leeway)?;
+        time::check_not_before(nbf, now, leeway)?;
+        time::check_issued_at(Some(iat), now, leeway)?;
+        Ok(Times { now, exp, nbf, iat })
+    }
+}
+
 impl fmt::Debug for Built {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verifier")
