@@ -20,6 +20,10 @@ pub enum ErrorCode {
     InvalidToken,
     /// `insufficient_scope`: the token is valid but lacks a required scope.
     InsufficientScope,
+    /// `temporarily_unavailable` (RFC 6749 §4.1.2.1): the token could not be
+    /// checked now, e.g. no verification keys could be obtained; the web
+    /// layer answers 503.
+    TemporarilyUnavailable,
 }
 
 impl ErrorCode {
@@ -29,6 +33,7 @@ impl ErrorCode {
             Self::InvalidRequest => "invalid_request",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 }
@@ -254,6 +259,10 @@ pub enum Error {
         /// The validation's message.
         reason: Box<str>,
     },
+    /// No verification keys are available yet (the key source could not be
+    /// reached and nothing is cached); the request may succeed later.
+    #[error("no verification keys are available right now")]
+    KeysUnavailable,
     /// The token is valid but lacks a scope the operation requires.
     #[error("the access token lacks the required scope{}: {required}", if matches!(.required.mode(), crate::scope::Mode::Any) { " (any of)" } else { "" })]
     InsufficientScope {
@@ -273,6 +282,7 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::InsufficientScope { .. } => ErrorCode::InsufficientScope,
+            Self::KeysUnavailable => ErrorCode::TemporarilyUnavailable,
             _ => ErrorCode::InvalidToken,
         }
     }

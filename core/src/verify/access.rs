@@ -2,6 +2,7 @@
 
 use core::fmt;
 use core::marker::PhantomData;
+use std::sync::Arc;
 
 use super::payload::{self, Payload, Value, require, string_ref};
 use super::profile::Profile;
@@ -38,10 +39,14 @@ use crate::token::AccessToken;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct AccessTokenVerifier<S: Scopes, C: AccessClaims = NoClaims> {
+    inner: Arc<AccessConfig>,
+    _types: PhantomData<fn() -> (S, C)>,
+}
+
+struct AccessConfig {
     built: Built,
     audience: Box<str>,
     profile: Profile,
-    _types: PhantomData<fn() -> (S, C)>,
 }
 
 /// Configures an [`AccessTokenVerifier`].
@@ -70,26 +75,37 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     /// # Errors
     /// The first rule the token breaks, as an [`Error`] variant.
     pub fn verify(&self, token: &str) -> Result<AccessToken<S, C>, Error> {
-        let verified = self.built.verify_jws(token)?;
+        let verified = self.inner.built.verify_jws(token)?;
         let payload = Payload::parse(&verified.payload)?;
         self.check_kind(verified.header.typ.as_deref(), &payload)?;
         self.finish(&payload)
+    }
+
+    /// Verifies a token like [`verify`](Self::verify); with a remote key
+    /// source it may also wait for a (rate-limited, shared) key refresh when
+    /// the token names a key not yet cached. Web extractors use this.
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify), plus [`Error::KeysUnavailable`] when no
+    /// keys could be obtained.
+    pub async fn verify_async(&self, token: &str) -> Result<AccessToken<S, C>, Error> {
+        self.verify(token)
     }
 
     /// Token kind: ID-token-only claims refused (any profile), then the
     /// profile's header `typ` rule and its own discriminator.
     fn check_kind(&self, typ: Option<&str>, p: &Payload<'_>) -> Result<(), Error> {
         reject_id_token_claims(p)?;
-        self.profile.check_header_type(typ)?;
-        self.profile.check_token_kind(p)
+        self.inner.profile.check_header_type(typ)?;
+        self.inner.profile.check_token_kind(p)
     }
 
     fn finish(&self, p: &Payload<'_>) -> Result<AccessToken<S, C>, Error> {
         let r = &p.reg;
         let iss = require("iss", string_ref("iss", r.iss.as_ref())?)?;
-        self.built.check_issuer(iss)?;
+        self.inner.built.check_issuer(iss)?;
 
-        let client_claim = self.profile.client_claim();
+        let client_claim = self.inner.profile.client_claim();
         let client_slot = match client_claim {
             "azp" => r.azp.as_ref(),
             "cid" => r.cid.as_ref(),
@@ -98,22 +114,22 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         let client_id = require(client_claim, string_ref(client_claim, client_slot)?)?;
 
         let audience = payload::audience(r.aud.as_ref())?;
-        let audience = if self.profile.audience_is_client() {
-            if client_id != &*self.audience {
-                return Err(Error::WrongAudience { expected: self.audience.clone() });
+        let audience = if self.inner.profile.audience_is_client() {
+            if client_id != &*self.inner.audience {
+                return Err(Error::WrongAudience { expected: self.inner.audience.clone() });
             }
             audience.unwrap_or_else(|| crate::token::Audience::one(client_id.into()))
         } else {
             let audience = require("aud", audience)?;
-            check_audience(&audience, &self.audience)?;
+            check_audience(&audience, &self.inner.audience)?;
             audience
         };
 
-        let times = self.built.check_times(r)?;
+        let times = self.inner.built.check_times(r)?;
 
         let sub = require("sub", string_ref("sub", r.sub.as_ref())?)?;
         let jti = string_ref("jti", r.jti.as_ref())?;
-        if self.profile.requires_jti() && jti.is_none() {
+        if self.inner.profile.requires_jti() && jti.is_none() {
             return Err(Error::MissingClaim { claim: "jti" });
         }
 
@@ -121,7 +137,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         let claims = payload::validated(p.custom::<C>()?, C::validate)?;
 
         Ok(AccessToken {
-            issuer: self.built.issuer.clone(),
+            issuer: self.inner.built.issuer.clone(),
             subject: sub.into(),
             audience,
             client_id: client_id.into(),
@@ -144,7 +160,8 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             Some(Value::Str(s)) => set.insert_delimited(s),
             Some(_) => return Err(Error::MalformedClaim { claim: "scope", expected: "a space-delimited string" }),
         }
-        let scp = if matches!(self.profile, Profile::Okta | Profile::EntraId) { p.reg.scp.as_ref() } else { None };
+        let scp =
+            if matches!(self.inner.profile, Profile::Okta | Profile::EntraId) { p.reg.scp.as_ref() } else { None };
         match scp {
             None => {}
             Some(Value::Str(s)) => set.insert_delimited(s),
@@ -156,7 +173,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
                 });
             }
         }
-        let extra = match self.profile {
+        let extra = match self.inner.profile {
             Profile::EntraId => Some("roles"),
             Profile::Auth0 => Some("permissions"),
             _ => None,
@@ -176,17 +193,17 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
 
     /// The API identifier this verifier accepts in `aud`.
     pub fn audience(&self) -> &str {
-        &self.audience
+        &self.inner.audience
     }
 
     /// The trusted issuer.
     pub fn issuer(&self) -> &str {
-        &self.built.issuer
+        &self.inner.built.issuer
     }
 
     /// The provider profile.
     pub fn profile(&self) -> Profile {
-        self.profile
+        self.inner.profile
     }
 }
 
@@ -229,18 +246,16 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifierBuilder<S, C> {
         if self.audience.is_empty() {
             return Err(ConfigError::Empty("audience"));
         }
-        Ok(AccessTokenVerifier {
-            built: self.common.build()?,
-            audience: self.audience.into(),
-            profile: self.profile,
-            _types: PhantomData,
-        })
+        let config =
+            AccessConfig { built: self.common.build()?, audience: self.audience.into(), profile: self.profile };
+        Ok(AccessTokenVerifier { inner: Arc::new(config), _types: PhantomData })
     }
 }
 
 impl<S: Scopes, C: AccessClaims> Clone for AccessTokenVerifier<S, C> {
+    /// Cheap: the configuration is shared.
     fn clone(&self) -> Self {
-        Self { built: self.built.clone(), audience: self.audience.clone(), profile: self.profile, _types: PhantomData }
+        Self { inner: Arc::clone(&self.inner), _types: PhantomData }
     }
 }
 
@@ -248,9 +263,9 @@ impl<S: Scopes, C: AccessClaims> fmt::Debug for AccessTokenVerifier<S, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccessTokenVerifier")
             .field("scopes", &S::TYPE_NAME)
-            .field("audience", &self.audience)
-            .field("profile", &self.profile)
-            .field("config", &self.built)
+            .field("audience", &self.inner.audience)
+            .field("profile", &self.inner.profile)
+            .field("config", &self.inner.built)
             .finish()
     }
 }

@@ -3,6 +3,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 use core::time::Duration;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -46,11 +47,15 @@ pub enum Nonce<'a> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct IdTokenVerifier<C: IdClaims = NoClaims> {
+    inner: Arc<IdConfig>,
+    _claims: PhantomData<fn() -> C>,
+}
+
+struct IdConfig {
     built: Built,
     client_id: Box<str>,
     trusted_audiences: Box<[Box<str>]>,
     max_age: Option<Duration>,
-    _claims: PhantomData<fn() -> C>,
 }
 
 /// Configures an [`IdTokenVerifier`].
@@ -80,19 +85,19 @@ impl<C: IdClaims> IdTokenVerifier<C> {
     /// # Errors
     /// The first rule the token breaks, as an [`Error`] variant.
     pub fn verify(&self, token: &str, nonce: Nonce<'_>) -> Result<IdToken<C>, Error> {
-        let verified = self.built.verify_jws(token)?;
+        let verified = self.inner.built.verify_jws(token)?;
         let payload = Payload::parse(&verified.payload)?;
         check_kind(verified.header.typ.as_deref(), &payload)?;
         let r = &payload.reg;
 
         let iss = require("iss", string_ref("iss", r.iss.as_ref())?)?;
-        self.built.check_issuer(iss)?;
+        self.inner.built.check_issuer(iss)?;
         let aud = require("aud", payload::audience(r.aud.as_ref())?)?;
         self.check_audience(&aud)?;
         let azp = string_ref("azp", r.azp.as_ref())?;
         self.check_authorized_party(&aud, azp)?;
 
-        let times = self.built.check_times(r)?;
+        let times = self.inner.built.check_times(r)?;
 
         let token_nonce = string_ref("nonce", r.nonce.as_ref())?;
         check_nonce(token_nonce, nonce)?;
@@ -107,7 +112,7 @@ impl<C: IdClaims> IdTokenVerifier<C> {
 
         let claims = payload::validated(payload.custom::<C>()?, C::validate)?;
         Ok(IdToken {
-            issuer: self.built.issuer.clone(),
+            issuer: self.inner.built.issuer.clone(),
             subject: sub.into(),
             audience: aud,
             expires_at: times.exp,
@@ -123,13 +128,27 @@ impl<C: IdClaims> IdTokenVerifier<C> {
         })
     }
 
+    /// Verifies like [`verify`](Self::verify); with a remote key source it
+    /// may also wait for a (rate-limited, shared) key refresh when the token
+    /// names a key not yet cached.
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify), plus [`Error::KeysUnavailable`] when no
+    /// keys could be obtained.
+    pub async fn verify_async(&self, token: &str, nonce: Nonce<'_>) -> Result<IdToken<C>, Error> {
+        self.verify(token, nonce)
+    }
+
     /// `aud` must contain the client ID; every other audience must be
     /// explicitly trusted (§3.1.3.7 step 3).
     fn check_audience(&self, aud: &Audience) -> Result<(), Error> {
-        if !aud.contains(&self.client_id) {
-            return Err(Error::WrongAudience { expected: self.client_id.clone() });
+        if !aud.contains(&self.inner.client_id) {
+            return Err(Error::WrongAudience { expected: self.inner.client_id.clone() });
         }
-        match aud.iter().find(|a| *a != &*self.client_id && !self.trusted_audiences.iter().any(|t| &**t == *a)) {
+        match aud
+            .iter()
+            .find(|a| *a != &*self.inner.client_id && !self.inner.trusted_audiences.iter().any(|t| &**t == *a))
+        {
             Some(untrusted) => Err(Error::UntrustedAudience { found: Echo::new(untrusted) }),
             None => Ok(()),
         }
@@ -139,7 +158,7 @@ impl<C: IdClaims> IdTokenVerifier<C> {
     /// must be present (§3.1.3.7 steps 4–5).
     fn check_authorized_party(&self, aud: &Audience, azp: Option<&str>) -> Result<(), Error> {
         match azp {
-            Some(azp) if azp != &*self.client_id => Err(Error::WrongAuthorizedParty),
+            Some(azp) if azp != &*self.inner.client_id => Err(Error::WrongAuthorizedParty),
             None if aud.len() > 1 => Err(Error::WrongAuthorizedParty),
             _ => Ok(()),
         }
@@ -147,10 +166,10 @@ impl<C: IdClaims> IdTokenVerifier<C> {
 
     /// With `max_age`, `auth_time` is required and must be recent enough (§3.1.3.7 step 13).
     fn check_max_age(&self, auth_time: Option<i64>, now: i64) -> Result<(), Error> {
-        let Some(max_age) = self.max_age else { return Ok(()) };
+        let Some(max_age) = self.inner.max_age else { return Ok(()) };
         let auth_time = require("auth_time", auth_time)?;
         let max = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
-        let leeway = i64::try_from(self.built.leeway).unwrap_or(i64::MAX);
+        let leeway = i64::try_from(self.inner.built.leeway).unwrap_or(i64::MAX);
         if now > auth_time.saturating_add(max).saturating_add(leeway) {
             return Err(Error::AuthenticationTooOld { auth_time, max_age: max_age.as_secs() });
         }
@@ -159,12 +178,12 @@ impl<C: IdClaims> IdTokenVerifier<C> {
 
     /// The client ID this verifier expects in `aud`.
     pub fn client_id(&self) -> &str {
-        &self.client_id
+        &self.inner.client_id
     }
 
     /// The trusted issuer.
     pub fn issuer(&self) -> &str {
-        &self.built.issuer
+        &self.inner.built.issuer
     }
 }
 
@@ -248,35 +267,30 @@ impl<C: IdClaims> IdTokenVerifierBuilder<C> {
         if self.client_id.is_empty() {
             return Err(ConfigError::Empty("client ID"));
         }
-        Ok(IdTokenVerifier {
+        let config = IdConfig {
             built: self.common.build()?,
             client_id: self.client_id.into(),
             trusted_audiences: self.trusted_audiences.into(),
             max_age: self.max_age,
-            _claims: PhantomData,
-        })
+        };
+        Ok(IdTokenVerifier { inner: Arc::new(config), _claims: PhantomData })
     }
 }
 
 impl<C: IdClaims> Clone for IdTokenVerifier<C> {
+    /// Cheap: the configuration is shared.
     fn clone(&self) -> Self {
-        Self {
-            built: self.built.clone(),
-            client_id: self.client_id.clone(),
-            trusted_audiences: self.trusted_audiences.clone(),
-            max_age: self.max_age,
-            _claims: PhantomData,
-        }
+        Self { inner: Arc::clone(&self.inner), _claims: PhantomData }
     }
 }
 
 impl<C: IdClaims> fmt::Debug for IdTokenVerifier<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IdTokenVerifier")
-            .field("client_id", &self.client_id)
-            .field("trusted_audiences", &self.trusted_audiences)
-            .field("max_age", &self.max_age)
-            .field("config", &self.built)
+            .field("client_id", &self.inner.client_id)
+            .field("trusted_audiences", &self.inner.trusted_audiences)
+            .field("max_age", &self.inner.max_age)
+            .field("config", &self.inner.built)
             .finish()
     }
 }
