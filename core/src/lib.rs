@@ -12,6 +12,7 @@ pub mod keys;
 pub mod scope;
 mod token;
 pub mod verify;
+pub mod web;
 
 #[cfg(feature = "dev-issuer")]
 pub mod dev;

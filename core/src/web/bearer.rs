@@ -1,0 +1,120 @@
+//! Reading the bearer token from a request (RFC 6750 §2.1).
+
+use core::fmt;
+
+/// Why a request's credentials could not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BearerError {
+    /// No credentials at all: answered with 401 and no error code (RFC 6750 §3.1).
+    Missing,
+    /// More than one `Authorization` header.
+    MultipleHeaders,
+    /// The `Authorization` header uses another scheme (e.g. `Basic`, `Token`, `DPoP`).
+    OtherScheme,
+    /// The header says `Bearer` but the token is empty or not `b64token` syntax.
+    InvalidSyntax,
+    /// A token in the URL query while the header also carries one.
+    MultipleMethods,
+    /// A token in the URL query, which this API does not accept.
+    QueryNotAllowed,
+}
+
+impl fmt::Display for BearerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Missing => "no bearer token was sent",
+            Self::MultipleHeaders => "the request has more than one Authorization header",
+            Self::OtherScheme => "the Authorization header does not use the Bearer scheme",
+            Self::InvalidSyntax => "the bearer token is empty or not valid b64token syntax",
+            Self::MultipleMethods => "the token was sent both in the Authorization header and in the URL",
+            Self::QueryNotAllowed => "access tokens in the URL are not accepted; send an Authorization: Bearer header",
+        })
+    }
+}
+
+impl std::error::Error for BearerError {}
+
+/// Parses one `Authorization` header value: `Bearer <b64token>`.
+///
+/// The scheme is matched case-insensitively (RFC 7235 §2.1); exactly one
+/// space-run separates it from the token; the token must match
+/// `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`
+/// and nothing may follow it.
+///
+/// ```
+/// use tokenkind::web::{BearerError, parse_authorization};
+/// assert_eq!(parse_authorization(b"Bearer abc.def.ghi"), Ok("abc.def.ghi"));
+/// assert_eq!(parse_authorization(b"bearer abc"), Ok("abc"));
+/// assert_eq!(parse_authorization(b"Basic dXNlcjpwYXNz"), Err(BearerError::OtherScheme));
+/// assert_eq!(parse_authorization(b"Bearer "), Err(BearerError::InvalidSyntax));
+/// assert_eq!(parse_authorization(b"Bearer a b"), Err(BearerError::InvalidSyntax));
+/// ```
+///
+/// # Errors
+/// [`BearerError::OtherScheme`] for another scheme, [`BearerError::InvalidSyntax`]
+/// for a malformed token.
+pub fn parse_authorization(value: &[u8]) -> Result<&str, BearerError> {
+    let (scheme, rest) = match value.iter().position(|b| *b == b' ') {
+        Some(i) => (&value[..i], &value[i..]),
+        None => (value, &value[value.len()..]),
+    };
+    if !scheme.eq_ignore_ascii_case(b"Bearer") {
+        return Err(BearerError::OtherScheme);
+    }
+    let token = trim_spaces(rest);
+    if token.is_empty() || !is_b64token(token) {
+        return Err(BearerError::InvalidSyntax);
+    }
+    // b64token is ASCII, so this cannot fail; no panic path either way.
+    core::str::from_utf8(token).map_err(|_| BearerError::InvalidSyntax)
+}
+
+fn trim_spaces(mut b: &[u8]) -> &[u8] {
+    while let [b' ', rest @ ..] = b {
+        b = rest;
+    }
+    while let [rest @ .., b' '] = b {
+        b = rest;
+    }
+    b
+}
+
+/// RFC 6750 §2.1 `b64token`.
+fn is_b64token(token: &[u8]) -> bool {
+    let body_len = token.iter().rposition(|b| *b != b'=').map_or(0, |i| i + 1);
+    body_len > 0
+        && token[..body_len]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn b64token_syntax() {
+        for ok in ["a", "a.b.c", "Zz09-._~+/", "abc==", "x="] {
+            assert_eq!(parse_authorization(format!("Bearer {ok}").as_bytes()), Ok(ok), "{ok}");
+        }
+        for bad in ["=", "==", "a=b", "a,b", "a\tb", "a\u{e9}", "\"a\"", "a b"] {
+            assert_eq!(
+                parse_authorization(format!("Bearer {bad}").as_bytes()),
+                Err(BearerError::InvalidSyntax),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn scheme_is_case_insensitive_and_exact() {
+        assert_eq!(parse_authorization(b"BEARER t"), Ok("t"));
+        assert_eq!(parse_authorization(b"Bearer   t  "), Ok("t"));
+        assert_eq!(parse_authorization(b"Bearerx t"), Err(BearerError::OtherScheme));
+        assert_eq!(parse_authorization(b"Bearer"), Err(BearerError::InvalidSyntax));
+        assert_eq!(parse_authorization(b""), Err(BearerError::OtherScheme));
+        assert_eq!(parse_authorization(b"DPoP t"), Err(BearerError::OtherScheme));
+        assert_eq!(parse_authorization(b"Bearer t\xff"), Err(BearerError::InvalidSyntax));
+    }
+}
