@@ -1,7 +1,377 @@
 //! Web framework integration: reading bearer tokens and answering refusals
 //! the RFC 6750 way. The framework adapters are behind the `axum` and
-//! `actix-web` features.
+//! `actix-web` features; this module holds what they share.
+//!
+//! | situation | status | `WWW-Authenticate` |
+//! |---|---|---|
+//! | no credentials | 401 | `Bearer realm="…"` |
+//! | invalid, expired, wrong-audience or wrong-kind token | 401 | `Bearer realm="…", error="invalid_token", error_description="…"` |
+//! | missing scope | 403 | `Bearer realm="…", error="insufficient_scope", error_description="…", scope="…"` |
+//! | malformed request (two `Authorization` headers, a JWT under another scheme, a token in the URL) | 400 | `Bearer realm="…", error="invalid_request", error_description="…"` |
+//! | no verification keys available | 503 | none; `Retry-After: 5` |
+//!
+//! Each response has a small JSON body `{"error": "…", "error_description": "…"}`
+//! unless the verifier was given its own body with
+//! [`AccessTokenVerifierBuilder::rejection_body`](crate::AccessTokenVerifierBuilder::rejection_body).
+//! Descriptions are fixed, short texts: they never echo the token, key
+//! material, or anything the token claimed.
 
+#[cfg(feature = "actix-web")]
+pub mod actix;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod bearer;
 
+use core::fmt;
+use std::borrow::Cow;
+use std::sync::Arc;
+
 pub use self::bearer::{BearerError, parse_authorization};
+use crate::error::{Error, ErrorCode};
+use crate::scope::RequiredScopes;
+
+/// The body a [`Rejection`] is sent with: its content type and bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectionBody {
+    /// The `Content-Type` header value.
+    pub content_type: Cow<'static, str>,
+    /// The body bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl RejectionBody {
+    /// A JSON body from any serializable value.
+    ///
+    /// ```
+    /// use tokenkind::web::RejectionBody;
+    /// let body = RejectionBody::json(&serde_json::json!({"message": "no"}));
+    /// assert_eq!(body.content_type, "application/json");
+    /// assert_eq!(body.bytes, br#"{"message":"no"}"#);
+    /// ```
+    pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> Self {
+        Self {
+            content_type: Cow::Borrowed("application/json"),
+            bytes: serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec()),
+        }
+    }
+}
+
+/// A user-supplied rejection body builder.
+pub(crate) type BodyFn = Arc<dyn Fn(&Rejection) -> RejectionBody + Send + Sync>;
+
+/// How an access-token verifier answers over HTTP.
+#[derive(Clone, Default)]
+pub(crate) struct WebOptions {
+    pub(crate) realm: Option<Arc<str>>,
+    pub(crate) allow_query: bool,
+    pub(crate) body: Option<BodyFn>,
+}
+
+impl fmt::Debug for WebOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WebOptions")
+            .field("realm", &self.realm)
+            .field("allow_query", &self.allow_query)
+            .field("custom_body", &self.body.is_some())
+            .finish()
+    }
+}
+
+/// Why a request was refused, ready to become an HTTP response.
+///
+/// The framework adapters turn it into a response with [`status`](Self::status),
+/// [`www_authenticate`](Self::www_authenticate) and [`body`](Self::body).
+#[derive(Clone)]
+pub struct Rejection {
+    kind: Kind,
+    realm: Arc<str>,
+    body: Option<BodyFn>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Kind {
+    NoCredentials,
+    Request(BearerError),
+    Token(Error),
+    Scope(RequiredScopes),
+    Unavailable,
+    Misconfigured(&'static str),
+}
+
+impl Rejection {
+    pub(crate) fn new(kind_from: RejectionSource, options: &WebOptions, default_realm: &str) -> Self {
+        let kind = match kind_from {
+            RejectionSource::Bearer(BearerError::Missing) => Kind::NoCredentials,
+            RejectionSource::Bearer(e) => Kind::Request(e),
+            RejectionSource::Token(Error::InsufficientScope { required }) => Kind::Scope(required),
+            RejectionSource::Token(Error::KeysUnavailable) => Kind::Unavailable,
+            RejectionSource::Token(e) => Kind::Token(e),
+        };
+        let realm = options.realm.clone().unwrap_or_else(|| Arc::from(default_realm));
+        Self { kind, realm, body: options.body.clone() }
+    }
+
+    pub(crate) fn misconfigured(what: &'static str) -> Self {
+        Self { kind: Kind::Misconfigured(what), realm: Arc::from(""), body: None }
+    }
+
+    /// The HTTP status: 400, 401, 403, 503 (or 500 when the application
+    /// forgot to register a verifier, which axum prevents at compile time).
+    pub fn status(&self) -> u16 {
+        match &self.kind {
+            Kind::NoCredentials | Kind::Token(_) => 401,
+            Kind::Request(_) => 400,
+            Kind::Scope(_) => 403,
+            Kind::Unavailable => 503,
+            Kind::Misconfigured(_) => 500,
+        }
+    }
+
+    /// The RFC 6750 error code, if the response carries one (none for a
+    /// request without credentials, RFC 6750 §3.1).
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        match &self.kind {
+            Kind::NoCredentials | Kind::Misconfigured(_) => None,
+            Kind::Request(_) => Some(ErrorCode::InvalidRequest),
+            Kind::Token(_) => Some(ErrorCode::InvalidToken),
+            Kind::Scope(_) => Some(ErrorCode::InsufficientScope),
+            Kind::Unavailable => Some(ErrorCode::TemporarilyUnavailable),
+        }
+    }
+
+    /// A short, fixed description of the refusal; it never contains anything
+    /// taken from the request or the token.
+    pub fn description(&self) -> &'static str {
+        match &self.kind {
+            Kind::NoCredentials => "this resource needs a bearer access token",
+            Kind::Request(e) => match e {
+                BearerError::Missing => "this resource needs a bearer access token",
+                BearerError::MultipleHeaders => "the request has more than one Authorization header",
+                BearerError::OtherScheme => "send the access token with the Bearer scheme",
+                BearerError::InvalidSyntax => "the bearer token is not valid token syntax",
+                BearerError::MultipleMethods => "send the access token in one place only",
+                BearerError::QueryNotAllowed => "send the access token in the Authorization header, not in the URL",
+            },
+            Kind::Token(e) => token_description(e),
+            Kind::Scope(_) => "the access token lacks a required scope",
+            Kind::Unavailable => "the token cannot be checked right now; try again shortly",
+            Kind::Misconfigured(_) => "the server cannot check access tokens",
+        }
+    }
+
+    /// The scopes a 403 refusal requires.
+    pub fn required_scopes(&self) -> Option<&RequiredScopes> {
+        match &self.kind {
+            Kind::Scope(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The verification error behind a 401, 403 or 503, if any.
+    pub fn token_error(&self) -> Option<&Error> {
+        match &self.kind {
+            Kind::Token(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The bearer-header problem behind a 400, if any.
+    pub fn request_error(&self) -> Option<BearerError> {
+        match &self.kind {
+            Kind::Request(e) => Some(*e),
+            _ => None,
+        }
+    }
+
+    /// The `WWW-Authenticate` header value (RFC 6750 §3), or `None` for a 503/500.
+    ///
+    /// ```
+    /// # use tokenkind::web::Rejection;
+    /// # fn show(r: &Rejection) {
+    /// // e.g. Bearer realm="https://api.example", error="insufficient_scope",
+    /// //      error_description="the access token lacks a required scope", scope="write:messages"
+    /// println!("{:?}", r.www_authenticate());
+    /// # }
+    /// ```
+    pub fn www_authenticate(&self) -> Option<String> {
+        if matches!(self.kind, Kind::Unavailable | Kind::Misconfigured(_)) {
+            return None;
+        }
+        let mut v = format!("Bearer realm=\"{}\"", quoted(&self.realm));
+        if let Some(code) = self.error_code() {
+            v.push_str(&format!(", error=\"{code}\", error_description=\"{}\"", self.description()));
+        }
+        if let Some(scopes) = self.required_scopes() {
+            v.push_str(&format!(", scope=\"{scopes}\""));
+        }
+        Some(v)
+    }
+
+    /// Seconds a client should wait before retrying (503 only).
+    pub fn retry_after(&self) -> Option<u32> {
+        matches!(self.kind, Kind::Unavailable).then_some(5)
+    }
+
+    /// The response body: the verifier's custom body, or
+    /// `{"error": "...", "error_description": "..."}`.
+    pub fn body(&self) -> RejectionBody {
+        if let Some(f) = &self.body {
+            return f(self);
+        }
+        let error = self.error_code().map_or("unauthorized", ErrorCode::as_str);
+        RejectionBody::json(&serde_json::json!({ "error": error, "error_description": self.description() }))
+    }
+
+    /// Emits the debug-level `tracing` event for this refusal: the reason,
+    /// the issuer; never the token.
+    pub(crate) fn trace(&self, issuer: &str) {
+        match &self.kind {
+            Kind::Token(e) => tracing::debug!(status = self.status(), reason = %e, issuer, "access token refused"),
+            Kind::Scope(r) => tracing::debug!(status = 403, required = %r, issuer, "access token lacks scope"),
+            Kind::Request(e) => tracing::debug!(status = 400, reason = %e, issuer, "bearer request malformed"),
+            Kind::NoCredentials => tracing::debug!(status = 401, issuer, "no bearer token"),
+            Kind::Unavailable => tracing::warn!(status = 503, issuer, "no verification keys available"),
+            Kind::Misconfigured(what) => tracing::error!(status = 500, what, "tokenkind is not configured"),
+        }
+    }
+}
+
+/// The fixed description for a token error.
+fn token_description(e: &Error) -> &'static str {
+    match e {
+        Error::Expired { .. } => "the access token expired",
+        Error::NotYetValid { .. } | Error::IssuedInFuture { .. } => "the access token is not valid yet",
+        Error::IdTokenAsAccessToken { .. } => "an ID token is not an access token",
+        Error::WrongAudience { .. } => "the access token is not for this API",
+        Error::WrongIssuer { .. } => "the access token is not from a trusted issuer",
+        Error::WrongTokenType { .. } => "the token is not an access token",
+        Error::BadSignature | Error::UnknownKey { .. } | Error::DisallowedAlgorithm { .. } => {
+            "the access token signature is not trusted"
+        }
+        Error::TooLarge { .. } | Error::Malformed(_) => "the access token is malformed",
+        _ => "the access token is invalid",
+    }
+}
+
+/// RFC 7230 quoted-string content: drop `"`, `\` and control characters.
+fn quoted(s: &str) -> Cow<'_, str> {
+    if s.chars().all(|c| c != '"' && c != '\\' && !c.is_control()) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect())
+    }
+}
+
+impl fmt::Debug for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rejection")
+            .field("status", &self.status())
+            .field("kind", &self.kind)
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.description(), self.status())
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+/// What a rejection is built from.
+pub(crate) enum RejectionSource {
+    Bearer(BearerError),
+    Token(Error),
+}
+
+/// Finds the one bearer token of a request (RFC 6750 §2): the
+/// `Authorization` header, or, only when `allow_query` is set, the
+/// `access_token` query parameter; never both.
+///
+/// A credential under another scheme counts as no credentials (401),
+/// unless it is JWT-shaped (`Token eyJ…`, `JWT eyJ…`), which is a malformed
+/// request (400): the client meant to send a bearer token.
+pub(crate) fn find_token<'a>(
+    mut authorization: impl Iterator<Item = &'a [u8]>,
+    query: Option<&'a str>,
+    allow_query: bool,
+) -> Result<Cow<'a, str>, BearerError> {
+    let first = authorization.next();
+    if first.is_some() && authorization.next().is_some() {
+        return Err(BearerError::MultipleHeaders);
+    }
+    let in_query = query.and_then(query_token);
+    let header_token = match first.map(parse_authorization) {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(BearerError::OtherScheme)) => {
+            if first.is_some_and(looks_like_jwt_credential) {
+                return Err(BearerError::OtherScheme);
+            }
+            None
+        }
+        Some(Err(e)) => return Err(e),
+    };
+    match (header_token, in_query) {
+        (Some(_), Some(_)) => Err(BearerError::MultipleMethods),
+        (Some(t), None) => Ok(Cow::Borrowed(t)),
+        (None, Some(_)) if !allow_query => Err(BearerError::QueryNotAllowed),
+        (None, Some(t)) if parse_query_value(&t) => Ok(Cow::Owned(t.into_owned())),
+        (None, Some(_)) => Err(BearerError::InvalidSyntax),
+        (None, None) => Err(BearerError::Missing),
+    }
+}
+
+fn query_token(query: &str) -> Option<Cow<'_, str>> {
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "access_token").map(|(_, v)| v)
+}
+
+fn parse_query_value(v: &str) -> bool {
+    parse_authorization(format!("Bearer {v}").as_bytes()).is_ok()
+}
+
+/// `<scheme> <three base64url segments>`.
+fn looks_like_jwt_credential(value: &[u8]) -> bool {
+    let Some(i) = value.iter().position(|b| *b == b' ') else { return false };
+    let cred = value[i..].trim_ascii();
+    let dots = cred.iter().filter(|b| **b == b'.').count();
+    dots == 2
+        && cred.len() > 20
+        && cred.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'='))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn find<'a>(headers: &[&'a str], query: Option<&'a str>, allow: bool) -> Result<Cow<'a, str>, BearerError> {
+        find_token(headers.iter().map(|h| h.as_bytes()), query, allow)
+    }
+
+    #[test]
+    fn one_header_one_token() {
+        assert_eq!(find(&["Bearer abc"], None, false).unwrap(), "abc");
+        assert_eq!(find(&[], None, false), Err(BearerError::Missing));
+        assert_eq!(find(&["Bearer a", "Bearer b"], None, false), Err(BearerError::MultipleHeaders));
+        assert_eq!(find(&["Basic dXNlcjpwYXNz"], None, false), Err(BearerError::Missing));
+        assert_eq!(find(&["Token eyJhbGciOi.eyJzdWIiOiIx.c2lnbmF0dXJl"], None, false), Err(BearerError::OtherScheme));
+    }
+
+    #[test]
+    fn query_tokens_only_when_allowed_and_never_both() {
+        assert_eq!(find(&[], Some("x=1&access_token=abc"), false), Err(BearerError::QueryNotAllowed));
+        assert_eq!(find(&[], Some("access_token=a%2Bb"), true).unwrap(), "a+b");
+        assert_eq!(find(&["Bearer abc"], Some("access_token=abc"), true), Err(BearerError::MultipleMethods));
+        assert_eq!(find(&["Bearer abc"], Some("access_token=abc"), false), Err(BearerError::MultipleMethods));
+        assert_eq!(find(&[], Some("access_token=a%20b"), true), Err(BearerError::InvalidSyntax));
+        assert_eq!(find(&["Bearer abc"], Some("other=1"), false).unwrap(), "abc");
+    }
+
+    #[test]
+    fn realm_is_quoted_safely() {
+        assert_eq!(quoted("a\"b\\c\nd"), "abcd");
+        assert_eq!(quoted("https://api.example"), "https://api.example");
+    }
+}
