@@ -20,64 +20,13 @@
 //! (`read:messages`), `POST /api/messages` (`write:messages`),
 //! `DELETE /api/messages/{id}` (`delete:messages`), `GET /health`.
 
-use std::sync::{Arc, Mutex};
-
 use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
-use tokenkind::dev::DevIssuer;
-use tokenkind::{AccessToken, AccessTokenVerifier, Granted, KeySet, Profile, Scopes, requires_scope};
-
-/// The scopes this API declares.
-#[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
-#[allow(clippy::enum_variant_names)] // the variants mirror the scope strings
-enum Api {
-    #[scope("read:messages")]
-    ReadMessages,
-    #[scope("write:messages")]
-    WriteMessages,
-    #[scope("delete:messages")]
-    DeleteMessages,
-}
-
-#[derive(Clone, Serialize)]
-struct Message {
-    id: u64,
-    author: String,
-    text: String,
-}
-
-#[derive(Deserialize)]
-struct NewMessage {
-    text: String,
-}
-
-/// The in-memory message store. Deleting needs proof that `delete:messages` was checked.
-#[derive(Clone, Default)]
-struct Store(Arc<Mutex<(u64, Vec<Message>)>>);
-
-impl Store {
-    fn list(&self) -> Vec<Message> {
-        self.0.lock().map(|g| g.1.clone()).unwrap_or_default()
-    }
-
-    fn add(&self, _: Granted<api_scope::WriteMessages>, author: &str, text: String) -> Message {
-        let mut guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        guard.0 += 1;
-        let message = Message { id: guard.0, author: author.to_owned(), text };
-        guard.1.push(message.clone());
-        message
-    }
-
-    fn delete(&self, _: Granted<api_scope::DeleteMessages>, id: u64) -> bool {
-        let mut guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let before = guard.1.len();
-        guard.1.retain(|m| m.id != id);
-        guard.1.len() != before
-    }
-}
+use tokenkind::{AccessToken, AccessTokenVerifier, requires_scope};
+// The scope enum, the store and the environment handling, shared with the actix-web example.
+use tokenkind_suite::messages::{Api, Message, NewMessage, Store, print_try_it, verifier_from_env};
 
 #[derive(Clone)]
 struct AppState {
@@ -127,45 +76,6 @@ fn app(verifier: AccessTokenVerifier<Api>) -> Router {
         .route("/api/messages/{id}", delete(delete_message))
         .route("/health", get(health))
         .with_state(AppState { verifier, store: Store::default() })
-}
-
-/// The verifier the environment asks for, and the development issuer when
-/// no issuer is configured.
-fn verifier_from_env() -> Result<(AccessTokenVerifier<Api>, Option<DevIssuer>), String> {
-    let Ok(issuer) = std::env::var("TOKENKIND_ISSUER") else {
-        let dev = DevIssuer::new();
-        let verifier = dev.access_token_verifier::<Api>().build().map_err(|e| e.to_string())?;
-        return Ok((verifier, Some(dev)));
-    };
-    let audience = std::env::var("TOKENKIND_AUDIENCE").map_err(|_| "TOKENKIND_AUDIENCE must be set with TOKENKIND_ISSUER")?;
-    let profile = match std::env::var("TOKENKIND_PROFILE") {
-        Ok(name) => Profile::from_name(&name).ok_or_else(|| format!("unknown TOKENKIND_PROFILE {name:?}"))?,
-        Err(_) => Profile::default(),
-    };
-    let path = std::env::var("TOKENKIND_JWKS_FILE").map_err(|_| "TOKENKIND_JWKS_FILE must name the issuer's JWKS")?;
-    let jwks = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let keys = KeySet::from_jwks(&jwks).map_err(|e| format!("{path}: {e}"))?;
-    let verifier = AccessTokenVerifier::<Api>::builder(issuer, audience)
-        .keys(keys)
-        .profile(profile)
-        .build()
-        .map_err(|e| e.to_string())?;
-    Ok((verifier, None))
-}
-
-/// Ready-to-paste commands that show a 200, a 403 and a 401.
-fn print_try_it(base: &str, dev: &DevIssuer) {
-    let reader = dev.access_token().subject("ada").scope("read:messages").expires_in(3600).sign();
-    let id_token = dev.id_token().subject("ada").nonce("n-0S6_WzA2Mj").expires_in(3600).sign();
-    println!("\ndevelopment issuer {} — tokens below are valid for one hour\n", dev.issuer());
-    println!("# 200: read:messages is granted");
-    println!("curl -i {base}/api/messages -H 'Authorization: Bearer {reader}'\n");
-    println!("# 403: posting needs write:messages");
-    println!(
-        "curl -i -X POST {base}/api/messages -H 'Authorization: Bearer {reader}' -H 'Content-Type: application/json' -d '{{\"text\":\"hi\"}}'\n"
-    );
-    println!("# 401: an ID token is not an access token");
-    println!("curl -i {base}/api/messages -H 'Authorization: Bearer {id_token}'\n");
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,1 +1,3 @@
 //! Examples and the cross-crate test suite of tokenkind.
+
+pub mod messages;

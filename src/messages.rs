@@ -1,0 +1,113 @@
+//! The messages API shared by the `messages_api` (axum) and
+//! `messages_api_actix` examples and their end-to-end tests: the scope enum,
+//! the store, and the configuration read from the environment.
+
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use tokenkind::dev::DevIssuer;
+use tokenkind::{AccessTokenVerifier, Granted, KeySet, Profile, Scopes};
+
+/// The scopes this API declares.
+#[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+#[allow(clippy::enum_variant_names)] // the variants mirror the scope strings
+pub enum Api {
+    /// Read the messages.
+    #[scope("read:messages")]
+    ReadMessages,
+    /// Post a message.
+    #[scope("write:messages")]
+    WriteMessages,
+    /// Delete a message.
+    #[scope("delete:messages")]
+    DeleteMessages,
+}
+
+/// A posted message.
+#[derive(Clone, Serialize)]
+pub struct Message {
+    /// The message's id.
+    pub id: u64,
+    /// The `sub` of the token that posted it.
+    pub author: String,
+    /// The text.
+    pub text: String,
+}
+
+/// The body of `POST /api/messages`.
+#[derive(Deserialize)]
+pub struct NewMessage {
+    /// The text.
+    pub text: String,
+}
+
+/// The in-memory message store. Deleting needs proof that `delete:messages` was checked.
+#[derive(Clone, Default)]
+pub struct Store(Arc<Mutex<(u64, Vec<Message>)>>);
+
+impl Store {
+    /// Every message.
+    pub fn list(&self) -> Vec<Message> {
+        self.0.lock().map(|g| g.1.clone()).unwrap_or_default()
+    }
+
+    /// Adds a message; needs proof that `write:messages` was checked.
+    pub fn add(&self, _: Granted<api_scope::WriteMessages>, author: &str, text: String) -> Message {
+        let mut guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.0 += 1;
+        let message = Message { id: guard.0, author: author.to_owned(), text };
+        guard.1.push(message.clone());
+        message
+    }
+
+    /// Deletes a message; needs proof that `delete:messages` was checked.
+    pub fn delete(&self, _: Granted<api_scope::DeleteMessages>, id: u64) -> bool {
+        let mut guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let before = guard.1.len();
+        guard.1.retain(|m| m.id != id);
+        guard.1.len() != before
+    }
+}
+
+/// The verifier the environment asks for, and the development issuer when
+/// no issuer is configured.
+///
+/// # Errors
+/// A message saying which variable is missing or wrong.
+pub fn verifier_from_env() -> Result<(AccessTokenVerifier<Api>, Option<DevIssuer>), String> {
+    let Ok(issuer) = std::env::var("TOKENKIND_ISSUER") else {
+        let dev = DevIssuer::new();
+        let verifier = dev.access_token_verifier::<Api>().build().map_err(|e| e.to_string())?;
+        return Ok((verifier, Some(dev)));
+    };
+    let audience =
+        std::env::var("TOKENKIND_AUDIENCE").map_err(|_| "TOKENKIND_AUDIENCE must be set with TOKENKIND_ISSUER")?;
+    let profile = match std::env::var("TOKENKIND_PROFILE") {
+        Ok(name) => Profile::from_name(&name).ok_or_else(|| format!("unknown TOKENKIND_PROFILE {name:?}"))?,
+        Err(_) => Profile::default(),
+    };
+    let path = std::env::var("TOKENKIND_JWKS_FILE").map_err(|_| "TOKENKIND_JWKS_FILE must name the issuer's JWKS")?;
+    let jwks = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let keys = KeySet::from_jwks(&jwks).map_err(|e| format!("{path}: {e}"))?;
+    let verifier = AccessTokenVerifier::<Api>::builder(issuer, audience)
+        .keys(keys)
+        .profile(profile)
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok((verifier, None))
+}
+
+/// Ready-to-paste commands that show a 200, a 403 and a 401.
+pub fn print_try_it(base: &str, dev: &DevIssuer) {
+    let reader = dev.access_token().subject("ada").scope("read:messages").expires_in(3600).sign();
+    let id_token = dev.id_token().subject("ada").nonce("n-0S6_WzA2Mj").expires_in(3600).sign();
+    println!("\ndevelopment issuer {} — tokens below are valid for one hour\n", dev.issuer());
+    println!("# 200: read:messages is granted");
+    println!("curl -i {base}/api/messages -H 'Authorization: Bearer {reader}'\n");
+    println!("# 403: posting needs write:messages");
+    println!(
+        "curl -i -X POST {base}/api/messages -H 'Authorization: Bearer {reader}' -H 'Content-Type: application/json' -d '{{\"text\":\"hi\"}}'\n"
+    );
+    println!("# 401: an ID token is not an access token");
+    println!("curl -i {base}/api/messages -H 'Authorization: Bearer {id_token}'\n");
+}
