@@ -323,4 +323,12 @@ pub enum ConfigError {
     /// A setting is outside its allowed range.
     #[error("{0}")]
     Invalid(&'static str),
+    /// A URL to fetch keys or metadata from is refused.
+    #[error("the URL {url:?} is refused: {reason}")]
+    Url {
+        /// The URL as given.
+        url: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
 }

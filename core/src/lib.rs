@@ -9,6 +9,8 @@ extern crate self as tokenkind;
 pub mod claims;
 pub mod error;
 pub mod keys;
+#[cfg(feature = "remote")]
+pub mod remote;
 pub mod scope;
 mod token;
 pub mod verify;
@@ -23,7 +25,8 @@ pub use crate::keys::{Algorithm, KeySet};
 pub use crate::scope::{Granted, RequiredScopes, ScopeMarker, ScopeSet, Scoped, Scopes};
 pub use crate::token::{AccessToken, Audience, IdToken};
 pub use crate::verify::{
-    AccessTokenVerifier, AccessTokenVerifierBuilder, Clock, IdTokenVerifier, IdTokenVerifierBuilder, Nonce, Profile,
+    AccessTokenVerifier, AccessTokenVerifierBuilder, Clock, IdTokenVerifier, IdTokenVerifierBuilder, IssuerRouter,
+    Nonce, Profile,
 };
 
 /// Derives [`Scopes`] for a fieldless enum: one `#[scope("...")]` per variant.

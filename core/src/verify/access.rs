@@ -79,7 +79,11 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     /// # Errors
     /// The first rule the token breaks, as an [`Error`] variant.
     pub fn verify(&self, token: &str) -> Result<AccessToken<S, C>, Error> {
-        let verified = self.inner.built.verify_jws(token)?;
+        self.check_claims(&self.inner.built.verify_jws(token)?)
+    }
+
+    /// Every check after the signature: token kind, then the claims.
+    fn check_claims(&self, verified: &super::jws::Verified) -> Result<AccessToken<S, C>, Error> {
         let payload = Payload::parse(&verified.payload)?;
         self.check_kind(verified.header.typ.as_deref(), &payload)?;
         self.finish(&payload)
@@ -93,7 +97,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     /// As [`verify`](Self::verify), plus [`Error::KeysUnavailable`] when no
     /// keys could be obtained.
     pub async fn verify_async(&self, token: &str) -> Result<AccessToken<S, C>, Error> {
-        self.verify(token)
+        self.check_claims(&self.inner.built.verify_jws_async(token).await?)
     }
 
     /// Token kind: ID-token-only claims refused (any profile), then the

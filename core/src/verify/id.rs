@@ -85,7 +85,11 @@ impl<C: IdClaims> IdTokenVerifier<C> {
     /// # Errors
     /// The first rule the token breaks, as an [`Error`] variant.
     pub fn verify(&self, token: &str, nonce: Nonce<'_>) -> Result<IdToken<C>, Error> {
-        let verified = self.inner.built.verify_jws(token)?;
+        self.check_claims(&self.inner.built.verify_jws(token)?, nonce)
+    }
+
+    /// Every check after the signature (§3.1.3.7 steps 2–13).
+    fn check_claims(&self, verified: &super::jws::Verified, nonce: Nonce<'_>) -> Result<IdToken<C>, Error> {
         let payload = Payload::parse(&verified.payload)?;
         check_kind(verified.header.typ.as_deref(), &payload)?;
         let r = &payload.reg;
@@ -136,7 +140,7 @@ impl<C: IdClaims> IdTokenVerifier<C> {
     /// As [`verify`](Self::verify), plus [`Error::KeysUnavailable`] when no
     /// keys could be obtained.
     pub async fn verify_async(&self, token: &str, nonce: Nonce<'_>) -> Result<IdToken<C>, Error> {
-        self.verify(token, nonce)
+        self.check_claims(&self.inner.built.verify_jws_async(token).await?, nonce)
     }
 
     /// `aud` must contain the client ID; every other audience must be

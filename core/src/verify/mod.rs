@@ -8,6 +8,7 @@
 
 mod access;
 mod id;
+mod issuers;
 pub(crate) mod jws;
 mod payload;
 mod profile;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 
 pub use self::access::{AccessTokenVerifier, AccessTokenVerifierBuilder};
 pub use self::id::{IdTokenVerifier, IdTokenVerifierBuilder, Nonce};
+pub use self::issuers::IssuerRouter;
 pub use self::profile::Profile;
 pub use self::time::{Clock, SystemClock};
 use crate::error::{ConfigError, Error};
@@ -52,21 +54,36 @@ pub const DEFAULT_ALGORITHMS: [Algorithm; 9] = [
 #[derive(Clone, Debug)]
 enum KeySource {
     Static(KeySet),
+    #[cfg(feature = "remote")]
+    Remote(crate::remote::RemoteKeys),
 }
 
 impl KeySource {
-    fn keys(&self) -> &KeySet {
+    /// Whether a configured HMAC secret allows `alg` (remote keys never hold one).
+    fn has_secret_for(&self, alg: Algorithm) -> bool {
         match self {
-            Self::Static(k) => k,
+            Self::Static(k) => k.has_algorithm(alg),
+            #[cfg(feature = "remote")]
+            Self::Remote(_) => false,
         }
     }
+}
+
+/// The keys as configured on a builder; remote ones are set up by `Common::build`.
+#[derive(Clone)]
+enum KeyConfig {
+    Source(KeySource),
+    #[cfg(feature = "remote")]
+    JwksUri(String),
+    #[cfg(feature = "remote")]
+    Discovery,
 }
 
 /// Settings shared by both verifiers.
 #[derive(Clone)]
 struct Common {
     issuer: Arc<str>,
-    keys: Option<KeySource>,
+    keys: Option<KeyConfig>,
     leeway: Duration,
     max_token_len: usize,
     algorithms: Option<Vec<Algorithm>>,
@@ -95,9 +112,23 @@ impl Common {
         if !(256..=MAX_MAX_TOKEN_LEN).contains(&self.max_token_len) {
             return Err(ConfigError::Invalid("the token length limit must be between 256 bytes and 1 MiB"));
         }
-        let keys = self.keys.ok_or(ConfigError::NoKeys)?;
-        if keys.keys().is_empty() {
-            return Err(ConfigError::NoKeys);
+        let keys = match self.keys.ok_or(ConfigError::NoKeys)? {
+            KeyConfig::Source(source) => source,
+            #[cfg(feature = "remote")]
+            KeyConfig::JwksUri(url) => KeySource::Remote(crate::remote::RemoteKeys::jwks_uri(url).build()?),
+            #[cfg(feature = "remote")]
+            KeyConfig::Discovery => KeySource::Remote(crate::remote::RemoteKeys::discover(&*self.issuer).build()?),
+        };
+        match &keys {
+            KeySource::Static(k) if k.is_empty() => return Err(ConfigError::NoKeys),
+            KeySource::Static(_) => {}
+            #[cfg(feature = "remote")]
+            KeySource::Remote(remote) => {
+                // Discovery is bound to one issuer (OpenID Connect Discovery 1.0 §4.3).
+                if remote.issuer().is_some_and(|i| i != &*self.issuer) {
+                    return Err(ConfigError::Invalid("the remote keys discover another issuer than the verifier's"));
+                }
+            }
         }
         // HMAC is allowed only for explicitly configured secrets: the key set
         // itself restricts each HMAC key to its algorithm, and asymmetric keys
@@ -110,7 +141,7 @@ impl Common {
             AlgSet::of(list)
         } else {
             let mut list = DEFAULT_ALGORITHMS.to_vec();
-            list.extend(Algorithm::ALL.iter().filter(|a| a.is_symmetric() && keys.keys().has_algorithm(**a)));
+            list.extend(Algorithm::ALL.iter().filter(|a| a.is_symmetric() && keys.has_secret_for(**a)));
             AlgSet::of(&list)
         };
         Ok(Built {
@@ -136,8 +167,27 @@ struct Built {
 }
 
 impl Built {
+    /// Checks the JWS with the keys at hand; a remote key source never waits
+    /// here (a missing key starts a refresh in the background).
     fn verify_jws(&self, token: &str) -> Result<jws::Verified, Error> {
-        jws::verify(token, self.max_token_len, self.allowed, self.keys.keys())
+        let check = |keys: &KeySet| jws::verify(token, self.max_token_len, self.allowed, keys);
+        match &self.keys {
+            KeySource::Static(keys) => check(keys),
+            #[cfg(feature = "remote")]
+            KeySource::Remote(remote) => remote.verify_now(check),
+        }
+    }
+
+    /// Like [`Built::verify_jws`]; a remote key source waits for the
+    /// (single-flight, rate-limited) refresh a missing key starts.
+    async fn verify_jws_async(&self, token: &str) -> Result<jws::Verified, Error> {
+        match &self.keys {
+            #[cfg(feature = "remote")]
+            KeySource::Remote(remote) => {
+                remote.verify_waiting(|keys| jws::verify(token, self.max_token_len, self.allowed, keys)).await
+            }
+            _ => self.verify_jws(token),
+        }
     }
 
     /// `iss` must equal the configured issuer byte for byte (RFC 9068 §4,
@@ -190,7 +240,67 @@ macro_rules! common_setters {
     () => {
         /// The trusted keys.
         pub fn keys(mut self, keys: crate::keys::KeySet) -> Self {
-            self.common.keys = Some(super::KeySource::Static(keys));
+            self.common.keys = Some(super::KeyConfig::Source(super::KeySource::Static(keys)));
+            self
+        }
+
+        /// Keys from this JWKS URL, fetched when first needed and cached
+        /// with the default settings of [`RemoteKeys`](crate::remote::RemoteKeys)
+        /// (`https` only, except loopback hosts; checked by `build`).
+        ///
+        /// ```
+        /// # use tokenkind::{AccessTokenVerifier, Scopes};
+        /// # #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+        /// # enum Api { #[scope("read:messages")] Read }
+        /// let verifier = AccessTokenVerifier::<Api>::builder("https://issuer.example", "https://api.example")
+        ///     .jwks_uri("https://issuer.example/.well-known/jwks.json")
+        ///     .build()?;
+        /// # Ok::<(), tokenkind::ConfigError>(())
+        /// ```
+        #[cfg(feature = "remote")]
+        pub fn jwks_uri(mut self, url: impl Into<String>) -> Self {
+            self.common.keys = Some(super::KeyConfig::JwksUri(url.into()));
+            self
+        }
+
+        /// Keys found by discovering the issuer given to `builder`
+        /// (`{issuer}/.well-known/openid-configuration`, then RFC 8414),
+        /// whose document must name exactly that issuer; cached with the
+        /// default settings of [`RemoteKeys`](crate::remote::RemoteKeys).
+        ///
+        /// ```
+        /// # use tokenkind::{AccessTokenVerifier, Scopes};
+        /// # #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+        /// # enum Api { #[scope("read:messages")] Read }
+        /// let verifier = AccessTokenVerifier::<Api>::builder("https://issuer.example", "https://api.example")
+        ///     .discovery()
+        ///     .build()?;
+        /// # Ok::<(), tokenkind::ConfigError>(())
+        /// ```
+        #[cfg(feature = "remote")]
+        pub fn discovery(mut self) -> Self {
+            self.common.keys = Some(super::KeyConfig::Discovery);
+            self
+        }
+
+        /// Keys from a [`RemoteKeys`](crate::remote::RemoteKeys) cache you
+        /// configured (and may share with other verifiers of the same issuer).
+        /// A cache built by discovery must discover this verifier's issuer.
+        ///
+        /// ```
+        /// # use tokenkind::{AccessTokenVerifier, Scopes};
+        /// # #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+        /// # enum Api { #[scope("read:messages")] Read }
+        /// use tokenkind::remote::RemoteKeys;
+        /// let keys = RemoteKeys::discover("https://issuer.example").build()?;
+        /// let verifier = AccessTokenVerifier::<Api>::builder("https://issuer.example", "https://api.example")
+        ///     .remote_keys(keys)
+        ///     .build()?;
+        /// # Ok::<(), tokenkind::ConfigError>(())
+        /// ```
+        #[cfg(feature = "remote")]
+        pub fn remote_keys(mut self, keys: crate::remote::RemoteKeys) -> Self {
+            self.common.keys = Some(super::KeyConfig::Source(super::KeySource::Remote(keys)));
             self
         }
 
