@@ -1,0 +1,128 @@
+//! The messages API examples, run as processes: the same HTTP contract for
+//! the axum and the actix-web version, and the development mode's printed
+//! curl commands.
+
+mod web;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use tokenkind::dev::DevIssuer;
+
+/// A running example; killed when dropped.
+struct Example {
+    child: Child,
+    base: String,
+    output: Vec<String>,
+}
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn example_path(name: &str) -> PathBuf {
+    // target/debug/deps/web_examples-… → target/debug/examples/<name>
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().join("examples").join(name)
+}
+
+/// Starts an example on a free port and reads what it prints until the
+/// development issuer's last command (or just the first line when configured).
+fn start(name: &str, env: &[(&str, &str)], lines: usize) -> Example {
+    let path = example_path(name);
+    assert!(path.exists(), "{} is missing: `cargo test` builds the examples", path.display());
+    let mut cmd = Command::new(path);
+    cmd.env("PORT", "0").stdout(Stdio::piped()).stderr(Stdio::inherit());
+    for key in ["TOKENKIND_ISSUER", "TOKENKIND_AUDIENCE", "TOKENKIND_JWKS_FILE", "TOKENKIND_PROFILE"] {
+        cmd.env_remove(key);
+    }
+    cmd.envs(env.iter().copied());
+    let mut child = cmd.spawn().unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut output = Vec::new();
+    while output.len() < lines {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        output.push(line.trim_end().to_owned());
+    }
+    let base = output
+        .first()
+        .and_then(|l| l.strip_prefix("listening on "))
+        .expect("the example prints its address")
+        .to_owned();
+    Example { child, base, output }
+}
+
+fn configured(name: &str, dev: &DevIssuer) -> Example {
+    let jwks = std::env::temp_dir().join(format!("tokenkind-{name}-{}.json", std::process::id()));
+    std::fs::write(&jwks, dev.jwks()).unwrap();
+    let jwks = jwks.to_str().unwrap().to_owned();
+    start(
+        name,
+        &[("TOKENKIND_ISSUER", dev.issuer()), ("TOKENKIND_AUDIENCE", dev.audience()), ("TOKENKIND_JWKS_FILE", &jwks)],
+        1,
+    )
+}
+
+#[tokio::test]
+async fn axum_example_keeps_the_http_contract() {
+    let dev = DevIssuer::new();
+    let server = configured("messages_api", &dev);
+    web::check_messages_api(&server.base, &dev).await;
+}
+
+#[tokio::test]
+async fn actix_example_keeps_the_http_contract() {
+    let dev = DevIssuer::new();
+    let server = configured("messages_api_actix", &dev);
+    web::check_messages_api(&server.base, &dev).await;
+}
+
+/// The curl commands printed in development mode give 200, 403 and 401.
+async fn printed_commands_work(name: &str) {
+    let server = start(name, &[], 12);
+    let client = reqwest::Client::new();
+    let tokens: Vec<String> = server
+        .output
+        .iter()
+        .filter_map(|l| l.split("Bearer ").nth(1))
+        .map(|rest| rest.split('\'').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(tokens.len(), 3, "{:#?}", server.output);
+    let messages = format!("{}/api/messages", server.base);
+    let a = web::get(&client, &messages, Some(&tokens[0])).await;
+    assert_eq!(a.status.as_u16(), 200);
+    let post =
+        client.post(&messages).bearer_auth(&tokens[1]).json(&serde_json::json!({"text": "hi"})).send().await.unwrap();
+    assert_eq!(post.status().as_u16(), 403);
+    let a = web::get(&client, &messages, Some(&tokens[2])).await;
+    assert_eq!(a.status.as_u16(), 401);
+    assert!(a.www_authenticate.unwrap().contains("an ID token is not an access token"));
+}
+
+#[tokio::test]
+async fn axum_example_prints_working_commands() {
+    printed_commands_work("messages_api").await;
+}
+
+#[tokio::test]
+async fn actix_example_prints_working_commands() {
+    printed_commands_work("messages_api_actix").await;
+}
+
+#[test]
+fn bad_configuration_is_reported() {
+    let out = Command::new(example_path("messages_api"))
+        .env("TOKENKIND_ISSUER", "https://issuer.example")
+        .env_remove("TOKENKIND_AUDIENCE")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TOKENKIND_AUDIENCE must be set"));
+}
