@@ -3,6 +3,7 @@
 //! Nothing of the payload is read before the signature has verified.
 
 use core::fmt;
+use std::collections::HashSet;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -108,7 +109,9 @@ struct RawHeader {
 /// RFC 7515 §4.1.11); `b64` other than `true` refused (RFC 7797); nested JWTs
 /// (`cty: JWT`) refused; duplicate parameters refused.
 fn parse_header(json: &[u8]) -> Result<RawHeader, Error> {
-    let mut de = serde_json::Deserializer::from_slice(json);
+    // UTF-8 throughout (RFC 7515 §4), including values that are skipped.
+    let json = core::str::from_utf8(json).map_err(|_| Error::Malformed(Malformed::Header))?;
+    let mut de = serde_json::Deserializer::from_str(json);
     let parsed = de.deserialize_map(HeaderVisitor).map_err(|_| Error::Malformed(Malformed::Header))?;
     de.end().map_err(|_| Error::Malformed(Malformed::Header))?;
     let fields = parsed?;
@@ -147,13 +150,13 @@ impl<'de> Visitor<'de> for HeaderVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut h = HeaderFields::default();
-        let mut seen: Vec<Box<str>> = Vec::new();
+        // A hash set: a header of many distinct members costs linear time, not quadratic.
+        let mut seen: HashSet<Box<str>> = HashSet::new();
         let mut result = Ok(());
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if seen.iter().any(|k| **k == *key) {
+            if !seen.insert((*key).into()) {
                 result = Err(Error::Malformed(Malformed::DuplicateMember));
             }
-            seen.push((*key).into());
             let bad = Error::Malformed(Malformed::Header);
             match &*key {
                 "alg" | "typ" | "kid" | "cty" => {

@@ -2,8 +2,8 @@
 //!
 //! Registered claims land in typed slots that record a wrong JSON type as
 //! *malformed*, never as absent (the CVE-2026-25537 trap). Every other member
-//! is kept as raw JSON for the custom claims type and the profiles, so each
-//! value is scanned once. Duplicate members are refused (RFC 7519 §4 lets a parser refuse them):
+//! is kept as raw JSON for the custom claims type and the profiles.
+//! Duplicate members are refused (RFC 7519 §4 lets a parser refuse them):
 //! a verifier and a later reader must never see different values.
 
 use core::fmt;
@@ -65,7 +65,8 @@ pub(crate) struct Payload<'a> {
 
 impl<'a> Payload<'a> {
     pub(crate) fn parse(json: &'a [u8]) -> Result<Self, Error> {
-        let mut de = serde_json::Deserializer::from_slice(json);
+        let json = core::str::from_utf8(json).map_err(|_| Error::Malformed(Malformed::Payload))?;
+        let mut de = serde_json::Deserializer::from_str(json);
         let parsed = de.deserialize_map(PayloadVisitor).map_err(|_| Error::Malformed(Malformed::Payload))?;
         de.end().map_err(|_| Error::Malformed(Malformed::Payload))?;
         let payload = parsed.ok_or(Error::Malformed(Malformed::DuplicateMember))?;
@@ -82,10 +83,7 @@ impl<'a> Payload<'a> {
 
     /// A non-registered member, decoded loosely (for profile-specific claims).
     pub(crate) fn other(&self, name: &str) -> Option<Value<'a>> {
-        self.raw(name).map(|raw| {
-            let mut de = serde_json::Deserializer::from_str(raw.get());
-            de.deserialize_any(ValueVisitor).unwrap_or(Value::Other)
-        })
+        self.raw(name).map(decode_raw)
     }
 
     /// Decodes the custom claims from the non-registered members.
@@ -165,11 +163,19 @@ impl<'de> Visitor<'de> for PayloadVisitor {
                 duplicate = true;
                 map.next_value::<IgnoredAny>()?;
             } else {
-                *slot = Some(map.next_value_seed(ValueSeed)?);
+                *slot = Some(decode_raw(map.next_value::<&'de RawValue>()?));
             }
         }
         Ok((!duplicate).then_some(Payload { reg, rest }))
     }
+}
+
+/// Decodes a member from its raw JSON. A value the decoder cannot hold (a
+/// number beyond `f64`, like `1e400`, or nesting deeper than its limit) is
+/// `Other`, so that claim is reported malformed by name, not the whole payload.
+fn decode_raw(raw: &RawValue) -> Value<'_> {
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    de.deserialize_any(ValueVisitor).unwrap_or(Value::Other)
 }
 
 pub(crate) struct ValueSeed;
