@@ -56,11 +56,18 @@ impl<V> IssuerRouter<V> {
         self
     }
 
-    fn insert(mut self, issuer: &str, verifier: V) -> Result<Self, ConfigError> {
-        if self.by_issuer.contains_key(issuer) {
+    /// Adds the verifier of one issuer.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] when a verifier for its issuer is already there.
+    pub fn with(mut self, verifier: V) -> Result<Self, ConfigError>
+    where
+        V: IssuerVerifier,
+    {
+        if self.by_issuer.contains_key(verifier.trusted_issuer()) {
             return Err(ConfigError::Invalid("two verifiers for the same issuer"));
         }
-        self.by_issuer.insert(issuer.into(), verifier);
+        self.by_issuer.insert(verifier.trusted_issuer().into(), verifier);
         Ok(self)
     }
 
@@ -103,16 +110,25 @@ impl<V> Default for IssuerRouter<V> {
     }
 }
 
-impl<S: Scopes, C: AccessClaims> IssuerRouter<AccessTokenVerifier<S, C>> {
-    /// Adds the verifier of one issuer.
-    ///
-    /// # Errors
-    /// [`ConfigError::Invalid`] when a verifier for its issuer is already there.
-    pub fn with(self, verifier: AccessTokenVerifier<S, C>) -> Result<Self, ConfigError> {
-        let issuer = verifier.issuer().to_owned();
-        self.insert(&issuer, verifier)
-    }
+/// A verifier of one issuer's tokens, as an [`IssuerRouter`] holds them.
+pub trait IssuerVerifier {
+    /// The issuer whose tokens it verifies.
+    fn trusted_issuer(&self) -> &str;
+}
 
+impl<S: Scopes, C: AccessClaims> IssuerVerifier for AccessTokenVerifier<S, C> {
+    fn trusted_issuer(&self) -> &str {
+        self.issuer()
+    }
+}
+
+impl<C: IdClaims> IssuerVerifier for IdTokenVerifier<C> {
+    fn trusted_issuer(&self) -> &str {
+        self.issuer()
+    }
+}
+
+impl<S: Scopes, C: AccessClaims> IssuerRouter<AccessTokenVerifier<S, C>> {
     /// Verifies an access token with its issuer's verifier.
     ///
     /// # Errors
@@ -131,15 +147,6 @@ impl<S: Scopes, C: AccessClaims> IssuerRouter<AccessTokenVerifier<S, C>> {
 }
 
 impl<C: IdClaims> IssuerRouter<IdTokenVerifier<C>> {
-    /// Adds the verifier of one issuer.
-    ///
-    /// # Errors
-    /// [`ConfigError::Invalid`] when a verifier for its issuer is already there.
-    pub fn with(self, verifier: IdTokenVerifier<C>) -> Result<Self, ConfigError> {
-        let issuer = verifier.issuer().to_owned();
-        self.insert(&issuer, verifier)
-    }
-
     /// Verifies an ID token with its issuer's verifier.
     ///
     /// # Errors

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 pub use self::access::{AccessTokenVerifier, AccessTokenVerifierBuilder};
 pub use self::id::{IdTokenVerifier, IdTokenVerifierBuilder, Nonce};
-pub use self::issuers::IssuerRouter;
+pub use self::issuers::{IssuerRouter, IssuerVerifier};
 pub use self::profile::Profile;
 pub use self::time::{Clock, SystemClock};
 use crate::error::{ConfigError, Error};

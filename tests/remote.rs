@@ -1,0 +1,568 @@
+//! Remote keys against a local HTTP server that can misbehave on demand:
+//! discovery, caching, rotation, rate limits and every fault of issue 5.
+//! (The same cache against a real OpenID Provider: `tests/idp.rs`.)
+
+#[path = "support/http.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod http;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::{Reply, TestServer};
+use serde_json::{Value, json};
+use tokenkind::dev::DevIssuer;
+use tokenkind::remote::{MAX_RESPONSE_BYTES, RemoteError, RemoteKeys};
+use tokenkind::{AccessTokenVerifier, ConfigError, Error, IdTokenVerifier, IssuerRouter, Nonce, Scopes};
+
+#[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+enum Api {
+    #[scope("read:messages")]
+    Read,
+}
+
+const MS: fn(u64) -> Duration = Duration::from_millis;
+
+/// One JWKS holding the public keys of several issuers.
+fn jwks(issuers: &[&DevIssuer]) -> String {
+    let keys: Vec<Value> = issuers
+        .iter()
+        .flat_map(|i| serde_json::from_str::<Value>(&i.jwks()).unwrap()["keys"].as_array().unwrap().clone())
+        .collect();
+    json!({ "keys": keys }).to_string()
+}
+
+/// A dev issuer whose issuer URL is the server's base URL, with its discovery document and JWKS served.
+fn serve_issuer(server: &TestServer) -> DevIssuer {
+    let dev = DevIssuer::new().issuer_url(server.base());
+    server.route("/.well-known/openid-configuration", Reply::json(metadata(server, &server.base())));
+    server.route("/jwks", Reply::json(dev.jwks()));
+    dev
+}
+
+fn metadata(server: &TestServer, issuer: &str) -> String {
+    json!({ "issuer": issuer, "jwks_uri": server.url("/jwks"), "response_types_supported": ["code"] }).to_string()
+}
+
+fn verifier(dev: &DevIssuer, keys: &RemoteKeys) -> AccessTokenVerifier<Api> {
+    AccessTokenVerifier::<Api>::builder(dev.issuer(), dev.audience()).remote_keys(keys.clone()).build().unwrap()
+}
+
+/// Waits (bounded) until `f` holds.
+async fn eventually(what: &str, f: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < Duration::from_secs(5), "timed out waiting for: {what}");
+        tokio::time::sleep(MS(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn discovery_finds_the_jwks_and_keys_are_fetched_once() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let verifier = AccessTokenVerifier::<Api>::builder(dev.issuer(), dev.audience()).discovery().build().unwrap();
+    let token = dev.access_token().scope("read:messages").sign();
+    assert!(verifier.verify_async(&token).await.unwrap().has_scope(Api::Read));
+    for _ in 0..10 {
+        verifier.verify_async(&token).await.unwrap();
+        verifier.verify(&token).unwrap();
+    }
+    assert_eq!(server.hits("/.well-known/openid-configuration"), 1);
+    assert_eq!(server.hits("/jwks"), 1);
+}
+
+#[tokio::test]
+async fn discovery_document_naming_another_issuer_is_refused() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    // Differs only by a trailing slash: still another issuer (OpenID Connect Discovery 1.0 §4.3).
+    server.route("/.well-known/openid-configuration", Reply::json(metadata(&server, &format!("{}/", server.base()))));
+    let keys = RemoteKeys::discover(dev.issuer()).build().unwrap();
+    let err = keys.refresh().await.unwrap_err();
+    assert_eq!(err, RemoteError::IssuerMismatch { found: err_found(&err) });
+    assert!(err.to_string().contains(&format!("\"{}/\"", server.base())));
+    let verifier = verifier(&dev, &keys);
+    assert_eq!(verifier.verify_async(&dev.access_token().sign()).await.unwrap_err(), Error::KeysUnavailable);
+    assert_eq!(server.hits("/jwks"), 0);
+}
+
+fn err_found(e: &RemoteError) -> tokenkind::error::Echo {
+    match e {
+        RemoteError::IssuerMismatch { found } => found.clone(),
+        other => panic!("expected IssuerMismatch, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn rfc8414_metadata_is_used_when_openid_configuration_is_absent() {
+    let server = TestServer::start().await;
+    let issuer = server.url("/tenant-a");
+    let dev = DevIssuer::new().issuer_url(&issuer);
+    server.route("/.well-known/oauth-authorization-server/tenant-a", Reply::json(metadata(&server, &issuer)));
+    server.route("/jwks", Reply::json(dev.jwks()));
+    let verifier = AccessTokenVerifier::<Api>::builder(dev.issuer(), dev.audience()).discovery().build().unwrap();
+    verifier.verify_async(&dev.access_token().sign()).await.unwrap();
+    assert_eq!(server.hits("/tenant-a/.well-known/openid-configuration"), 1);
+    assert_eq!(server.hits("/.well-known/oauth-authorization-server/tenant-a"), 1);
+}
+
+#[tokio::test]
+async fn a_discovery_cache_for_another_issuer_is_a_configuration_error() {
+    let keys = RemoteKeys::discover("https://a.example").build().unwrap();
+    let built =
+        AccessTokenVerifier::<Api>::builder("https://b.example", "https://api.example").remote_keys(keys).build();
+    assert_eq!(built.unwrap_err(), ConfigError::Invalid("the remote keys discover another issuer than the verifier's"));
+}
+
+#[tokio::test]
+async fn only_https_is_allowed_except_loopback() {
+    let refused = |r: Result<AccessTokenVerifier<Api>, ConfigError>| match r {
+        Err(ConfigError::Url { reason, .. }) => reason,
+        other => panic!("expected a refused URL, got {other:?}"),
+    };
+    let b = || AccessTokenVerifier::<Api>::builder("http://idp.example", "https://api.example");
+    assert_eq!(
+        refused(b().jwks_uri("http://idp.example/jwks").build()),
+        "only https is allowed, except for loopback hosts"
+    );
+    assert_eq!(refused(b().discovery().build()), "only https is allowed, except for loopback hosts");
+    assert!(b().jwks_uri("https://idp.example/jwks").build().is_ok());
+    assert!(b().jwks_uri("http://127.0.0.1:1/jwks").build().is_ok());
+    assert!(RemoteKeys::jwks_uri("http://idp.example/jwks").insecure_allow_http().build().is_ok());
+
+    // A discovery document may not point the fetch at plain http either.
+    let server = TestServer::start().await;
+    let doc = json!({ "issuer": server.base(), "jwks_uri": "http://idp.example/jwks" }).to_string();
+    server.route("/.well-known/openid-configuration", Reply::json(doc));
+    let keys = RemoteKeys::discover(server.base()).build().unwrap();
+    assert_eq!(
+        keys.refresh().await.unwrap_err(),
+        RemoteError::InvalidMetadata {
+            reason: "`jwks_uri` is refused: only https is allowed, except for loopback hosts".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn unknown_kid_refreshes_once_and_picks_up_a_rotated_key() {
+    let server = TestServer::start().await;
+    let old = serve_issuer(&server);
+    let new = DevIssuer::new().issuer_url(server.base());
+    let keys = RemoteKeys::jwks_uri(server.url("/jwks")).build().unwrap();
+    let verifier = verifier(&old, &keys);
+    verifier.verify_async(&old.access_token().sign()).await.unwrap();
+
+    // The provider publishes a new key and signs with it.
+    server.route("/jwks", Reply::json(jwks(&[&new, &old])));
+    let token = new.access_token().sign();
+    let started = Instant::now();
+    verifier.verify_async(&token).await.unwrap();
+    let picked_up = started.elapsed();
+    assert_eq!(server.hits("/jwks"), 2, "one fetch for the new kid");
+    verifier.verify_async(&old.access_token().sign()).await.unwrap();
+    assert_eq!(server.hits("/jwks"), 2);
+    println!("measured: rotated key picked up {picked_up:?} after its first token arrived (local server)");
+}
+
+#[tokio::test]
+async fn the_tokens_kid_never_goes_into_a_url() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let verifier = AccessTokenVerifier::<Api>::builder(dev.issuer(), dev.audience()).discovery().build().unwrap();
+    let token = dev.access_token().kid(Some("../../admin?x=1#frag")).sign();
+    assert!(matches!(verifier.verify_async(&token).await, Err(Error::UnknownKey { .. })));
+    let targets: Vec<String> = server.requests().into_iter().map(|r| r.target).collect();
+    assert_eq!(targets, ["/.well-known/openid-configuration", "/jwks"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_random_kids_causes_at_most_one_fetch() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let keys = RemoteKeys::jwks_uri(server.url("/jwks")).build().unwrap();
+    let verifier = Arc::new(verifier(&dev, &keys));
+    verifier.verify_async(&dev.access_token().sign()).await.unwrap();
+    assert_eq!(server.hits("/jwks"), 1);
+
+    let tokens: Vec<String> = (0..1000).map(|i| dev.access_token().kid(Some(&format!("random-{i}"))).sign()).collect();
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for token in tokens {
+        let verifier = Arc::clone(&verifier);
+        tasks.spawn(async move { verifier.verify_async(&token).await.map(|_| ()) });
+    }
+    let mut unknown = 0;
+    while let Some(result) = tasks.join_next().await {
+        assert!(matches!(result.unwrap(), Err(Error::UnknownKey { .. })));
+        unknown += 1;
+    }
+    let flood = started.elapsed();
+    assert_eq!(unknown, 1000);
+    assert!(flood < Duration::from_secs(1) || server.hits("/jwks") <= 2);
+    assert_eq!(server.hits("/jwks"), 2, "at most one fetch for the whole flood");
+
+    // Later misses within the interval are refused at once, without a fetch.
+    let started = Instant::now();
+    for i in 0..1000 {
+        let token = dev.access_token().kid(Some(&format!("later-{i}"))).sign();
+        assert!(matches!(verifier.verify_async(&token).await, Err(Error::UnknownKey { .. })));
+    }
+    let later = started.elapsed();
+    assert_eq!(server.hits("/jwks"), 2);
+    println!(
+        "measured: 1000 concurrent random-kid tokens -> {} JWKS fetch in {flood:?}; 1000 more within the interval -> 0 fetches, {:?} per refusal (incl. signing)",
+        server.hits("/jwks") - 1,
+        later / 1000
+    );
+}
+
+#[tokio::test]
+async fn verification_never_waits_for_a_refresh_in_flight() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let keys = RemoteKeys::jwks_uri(server.url("/jwks")).build().unwrap();
+    let verifier = verifier(&dev, &keys);
+    let good = dev.access_token().sign();
+    verifier.verify_async(&good).await.unwrap();
+
+    // The next fetch takes 2 s; a token with an unknown kid starts it.
+    server.route("/jwks", Reply::json(dev.jwks()).delay(Duration::from_secs(2)));
+    let waiting = {
+        let (verifier, token) = (verifier.clone(), dev.access_token().kid(Some("rotated")).sign());
+        tokio::spawn(async move { verifier.verify_async(&token).await.map(|_| ()) })
+    };
+    eventually("the refresh is in flight", || keys.stats().refreshing).await;
+    let mut slowest = Duration::ZERO;
+    for _ in 0..100 {
+        let started = Instant::now();
+        verifier.verify_async(&good).await.unwrap();
+        slowest = slowest.max(started.elapsed());
+    }
+    assert!(keys.stats().refreshing, "the refresh is still running: the verifications did not wait for it");
+    assert_eq!(server.answered(), 1, "the slow answer has not been sent yet");
+    assert!(matches!(waiting.await.unwrap(), Err(Error::UnknownKey { .. })));
+    println!("measured: verification with cached keys while a refresh is in flight: slowest of 100 = {slowest:?}");
+}
+
+#[tokio::test]
+async fn idp_down_at_start_gives_keys_unavailable_then_recovers_with_backoff() {
+    let port = TestServer::unused_port();
+    let dev = DevIssuer::new().issuer_url(format!("http://127.0.0.1:{port}"));
+    let keys =
+        RemoteKeys::jwks_uri(format!("http://127.0.0.1:{port}/jwks")).retry_backoff(MS(300), MS(300)).build().unwrap();
+    let verifier = verifier(&dev, &keys);
+    let token = dev.access_token().sign();
+    assert_eq!(verifier.verify_async(&token).await.unwrap_err(), Error::KeysUnavailable);
+    assert_eq!(Error::KeysUnavailable.code().as_str(), "temporarily_unavailable");
+    assert_eq!(keys.stats().failures, 1);
+    // Within the backoff, requests are answered at once, without a new attempt.
+    assert_eq!(verifier.verify_async(&token).await.unwrap_err(), Error::KeysUnavailable);
+    assert_eq!(keys.stats().jwks_requests, 1);
+    // A garbage token is refused for what it is, and starts no fetch.
+    assert_eq!(
+        verifier.verify_async("not-a-token").await.unwrap_err(),
+        Error::Malformed(tokenkind::error::Malformed::Segments)
+    );
+
+    let server = TestServer::start_on(port).await;
+    server.route("/jwks", Reply::json(dev.jwks()));
+    tokio::time::sleep(MS(350)).await;
+    verifier.verify_async(&token).await.unwrap();
+    assert_eq!(keys.stats().jwks_requests, 2);
+    assert_eq!(server.hits("/jwks"), 1);
+}
+
+#[tokio::test]
+async fn idp_down_after_start_serves_last_good_keys_up_to_max_staleness() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let keys = RemoteKeys::jwks_uri(server.url("/jwks"))
+        .default_ttl(MS(200))
+        .ttl_bounds(MS(100), Duration::from_secs(60))
+        .max_staleness(MS(800))
+        .retry_backoff(MS(50), MS(50))
+        .build()
+        .unwrap();
+    let verifier = verifier(&dev, &keys);
+    let token = dev.access_token().sign();
+    verifier.verify_async(&token).await.unwrap();
+    let port = server.port();
+    drop(server);
+    // Expired, the refresh fails, the last good keys keep serving.
+    tokio::time::sleep(MS(400)).await;
+    verifier.verify_async(&token).await.unwrap();
+    eventually("a failed refresh", || keys.stats().failures >= 1).await;
+    verifier.verify(&token).unwrap();
+    // Past the maximum staleness: no keys.
+    tokio::time::sleep(MS(700)).await;
+    assert_eq!(verifier.verify_async(&token).await.unwrap_err(), Error::KeysUnavailable);
+    // The provider comes back: the service recovers without restart.
+    let server = TestServer::start_on(port).await;
+    server.route("/jwks", Reply::json(dev.jwks()));
+    tokio::time::sleep(MS(60)).await;
+    verifier.verify_async(&token).await.unwrap();
+}
+
+#[tokio::test]
+async fn slow_responses_time_out() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    server.route("/jwks", Reply::json(dev.jwks()).delay(Duration::from_secs(5)));
+    let keys = RemoteKeys::jwks_uri(server.url("/jwks")).timeouts(MS(500), MS(500)).build().unwrap();
+    let started = Instant::now();
+    assert_eq!(keys.refresh().await.unwrap_err(), RemoteError::Timeout);
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert_eq!(verifier(&dev, &keys).verify(&dev.access_token().sign()).unwrap_err(), Error::KeysUnavailable);
+}
+
+#[tokio::test]
+async fn responses_over_one_mib_are_refused() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let huge = vec![b' '; 10 * 1024 * 1024];
+    server.route("/sized", Reply::json("").body(huge.clone()));
+    server.route("/unsized", Reply::json("").body(huge).unsized_body());
+    for path in ["/sized", "/unsized"] {
+        let keys = RemoteKeys::jwks_uri(server.url(path)).build().unwrap();
+        assert_eq!(keys.refresh().await.unwrap_err(), RemoteError::TooLarge { limit: MAX_RESPONSE_BYTES }, "{path}");
+        assert_eq!(
+            verifier(&dev, &keys).verify_async(&dev.access_token().sign()).await.unwrap_err(),
+            Error::KeysUnavailable
+        );
+    }
+}
+
+#[tokio::test]
+async fn invalid_json_is_refused_and_the_last_good_keys_stay() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let keys = RemoteKeys::jwks_uri(server.url("/jwks")).build().unwrap();
+    keys.refresh().await.unwrap();
+    server.route("/jwks", Reply::json("{\"keys\": [ this is not json"));
+    assert!(matches!(keys.refresh().await, Err(RemoteError::InvalidJwks { .. })));
+    server.route("/jwks", Reply::json("<html>maintenance</html>"));
+    assert!(matches!(keys.refresh().await, Err(RemoteError::InvalidJwks { .. })));
+    server.route("/jwks", Reply::status(500));
+    assert_eq!(keys.refresh().await.unwrap_err(), RemoteError::Status { status: 500 });
+    verifier(&dev, &keys).verify_async(&dev.access_token().sign()).await.unwrap();
+    assert_eq!(keys.stats().failures, 3);
+}
+
+#[tokio::test]
+async fn a_malformed_key_is_skipped_and_the_others_serve() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let rsa = DevIssuer::with_algorithm(tokenkind::Algorithm::RS256).issuer_url(server.base());
+    let mut doc: Value = serde_json::from_str(&jwks(&[&dev, &rsa])).unwrap();
+    let keys_array = doc["keys"].as_array_mut().unwrap();
+    keys_array.insert(1, json!({ "kty": "EC", "crv": "P-256", "kid": "broken", "x": "!!", "y": "AA" }));
+    keys_array.push(json!({ "kty": "RSA", "kid": "encryption", "use": "enc", "n": "AQAB", "e": "AQAB" }));
+    server.route("/jwks", Reply::json(doc.to_string()));
+    let keys = RemoteKeys::jwks_uri(server.url("/jwks")).build().unwrap();
+    verifier(&dev, &keys).verify_async(&dev.access_token().sign()).await.unwrap();
+    verifier(&rsa, &keys).verify_async(&rsa.access_token().sign()).await.unwrap();
+    let set = keys.keys().unwrap();
+    assert_eq!(set.len(), 2);
+    let skipped: Vec<_> = set.skipped().iter().map(|s| (s.kid.as_deref(), s.index)).collect();
+    assert_eq!(skipped, [(Some("broken"), 1), (Some("encryption"), 3)]);
+}
+
+#[tokio::test]
+async fn redirects_are_not_followed_unless_allowed() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    server.route("/moved", Reply::redirect(301, &server.url("/jwks")));
+    server.route("/elsewhere", Reply::redirect(302, "http://idp.example/jwks"));
+
+    let keys = RemoteKeys::jwks_uri(server.url("/moved")).build().unwrap();
+    assert_eq!(keys.refresh().await.unwrap_err(), RemoteError::Redirect { status: 301 });
+    assert_eq!(server.hits("/jwks"), 0);
+
+    let keys = RemoteKeys::jwks_uri(server.url("/moved")).allow_redirects().build().unwrap();
+    keys.refresh().await.unwrap();
+    assert_eq!(server.hits("/jwks"), 1);
+    verifier(&dev, &keys).verify(&dev.access_token().sign()).unwrap();
+
+    // Even when allowed, a redirect to plain http on another host is refused.
+    let keys = RemoteKeys::jwks_uri(server.url("/elsewhere")).allow_redirects().build().unwrap();
+    assert_eq!(keys.refresh().await.unwrap_err(), RemoteError::RedirectRefused);
+}
+
+#[tokio::test]
+async fn cache_control_max_age_is_honoured_within_bounds() {
+    // max-age above the upper bound: the bound wins, and the keys are refetched.
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    server.route("/jwks", Reply::json(dev.jwks()).header("cache-control", "public, max-age=86400"));
+    let keys = RemoteKeys::jwks_uri(server.url("/jwks")).ttl_bounds(MS(10), MS(300)).build().unwrap();
+    let verifier = verifier(&dev, &keys);
+    let token = dev.access_token().sign();
+    verifier.verify_async(&token).await.unwrap();
+    tokio::time::sleep(MS(150)).await;
+    verifier.verify_async(&token).await.unwrap();
+    assert_eq!(server.hits("/jwks"), 1, "still fresh");
+    tokio::time::sleep(MS(200)).await;
+    verifier.verify_async(&token).await.unwrap();
+    eventually("a refetch after the bounded max-age", || server.hits("/jwks") == 2).await;
+
+    // max-age below the lower bound (here no-cache): the bound wins, no refetch.
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    server.route("/jwks", Reply::json(dev.jwks()).header("cache-control", "max-age=0, no-cache"));
+    let keys = RemoteKeys::jwks_uri(server.url("/jwks"))
+        .ttl_bounds(Duration::from_secs(30), Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let verifier = self::verifier(&dev, &keys);
+    for _ in 0..5 {
+        verifier.verify_async(&token_of(&dev)).await.unwrap();
+        tokio::time::sleep(MS(50)).await;
+    }
+    assert_eq!(server.hits("/jwks"), 1);
+
+    // No max-age: the default lifetime.
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let keys =
+        RemoteKeys::jwks_uri(server.url("/jwks")).default_ttl(MS(100)).ttl_bounds(MS(10), MS(1000)).build().unwrap();
+    let verifier = self::verifier(&dev, &keys);
+    verifier.verify_async(&token_of(&dev)).await.unwrap();
+    tokio::time::sleep(MS(150)).await;
+    verifier.verify_async(&token_of(&dev)).await.unwrap();
+    eventually("a refetch after the default lifetime", || server.hits("/jwks") == 2).await;
+}
+
+fn token_of(dev: &DevIssuer) -> String {
+    dev.access_token().sign()
+}
+
+#[tokio::test]
+async fn etag_and_last_modified_make_requests_conditional() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let body = dev.jwks();
+    server.route_fn("/jwks", move |r| {
+        if r.header("if-none-match") == Some("\"v1\"") {
+            Reply::status(304).header("cache-control", "max-age=120")
+        } else {
+            Reply::json(body.clone())
+                .header("etag", "\"v1\"")
+                .header("last-modified", "Wed, 21 Oct 2026 07:28:00 GMT")
+                .header("cache-control", "max-age=0")
+        }
+    });
+    let keys = RemoteKeys::jwks_uri(server.url("/jwks")).build().unwrap();
+    keys.refresh().await.unwrap();
+    keys.refresh().await.unwrap();
+    keys.refresh().await.unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests[0].header("if-none-match"), None);
+    for r in &requests[1..] {
+        assert_eq!(r.header("if-none-match"), Some("\"v1\""));
+        assert_eq!(r.header("if-modified-since"), Some("Wed, 21 Oct 2026 07:28:00 GMT"));
+    }
+    assert_eq!(keys.stats().not_modified, 2);
+    verifier(&dev, &keys).verify_async(&dev.access_token().sign()).await.unwrap();
+    assert_eq!(server.hits("/jwks"), 3);
+}
+
+#[tokio::test]
+async fn background_refresh_runs_before_expiry_and_stops_with_its_handle() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let keys =
+        RemoteKeys::jwks_uri(server.url("/jwks")).default_ttl(MS(200)).ttl_bounds(MS(10), MS(1000)).build().unwrap();
+    let task = keys.spawn_refresh().unwrap();
+    eventually("three background fetches", || server.hits("/jwks") >= 3).await;
+    // Fetched before anyone asked: the first verification finds the keys cached.
+    verifier(&dev, &keys).verify(&dev.access_token().sign()).unwrap();
+    task.stop();
+    tokio::time::sleep(MS(50)).await;
+    let after_stop = server.hits("/jwks");
+    tokio::time::sleep(MS(500)).await;
+    assert_eq!(server.hits("/jwks"), after_stop);
+}
+
+#[test]
+fn background_refresh_needs_a_runtime() {
+    let keys = RemoteKeys::jwks_uri("https://idp.example/jwks").build().unwrap();
+    assert_eq!(keys.spawn_refresh().unwrap_err(), RemoteError::NoRuntime);
+}
+
+#[tokio::test]
+async fn sync_verify_never_waits_and_starts_the_fetch_in_the_background() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let verifier = AccessTokenVerifier::<Api>::builder(dev.issuer(), dev.audience())
+        .jwks_uri(server.url("/jwks"))
+        .build()
+        .unwrap();
+    let token = dev.access_token().sign();
+    assert_eq!(verifier.verify(&token).unwrap_err(), Error::KeysUnavailable);
+    let start = Instant::now();
+    while verifier.verify(&token).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(5));
+        tokio::time::sleep(MS(5)).await;
+    }
+    assert_eq!(server.hits("/jwks"), 1);
+}
+
+#[tokio::test]
+async fn id_token_verifier_uses_the_same_cache() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let keys = RemoteKeys::discover(dev.issuer()).build().unwrap();
+    let access = verifier(&dev, &keys);
+    let login = IdTokenVerifier::<tokenkind::NoClaims>::builder(dev.issuer(), dev.client_id())
+        .remote_keys(keys.clone())
+        .build()
+        .unwrap();
+    let id_token = dev.id_token().nonce("n-1").sign();
+    login.verify_async(&id_token, Nonce::Expected("n-1")).await.unwrap();
+    assert_eq!(login.verify_async(&id_token, Nonce::Expected("other")).await.unwrap_err(), Error::NonceMismatch);
+    access.verify_async(&dev.access_token().sign()).await.unwrap();
+    assert_eq!(server.hits("/jwks"), 1);
+}
+
+#[tokio::test]
+async fn several_issuers_each_have_their_own_cache_and_never_share_keys() {
+    let (server_a, server_b) = (TestServer::start().await, TestServer::start().await);
+    let (a, b) = (serve_issuer(&server_a), serve_issuer(&server_b));
+    let build = |dev: &DevIssuer| {
+        AccessTokenVerifier::<Api>::builder(dev.issuer(), dev.audience()).discovery().build().unwrap()
+    };
+    let router = IssuerRouter::new().with(build(&a)).unwrap().with(build(&b)).unwrap();
+    assert_eq!(router.verify_async(&a.access_token().sign()).await.unwrap().issuer(), a.issuer());
+    assert_eq!(router.verify_async(&b.access_token().sign()).await.unwrap().issuer(), b.issuer());
+    assert_eq!((server_a.hits("/jwks"), server_b.hits("/jwks")), (1, 1));
+
+    // B's key, B's kid, but claiming A: A's cache has no such key (and asks only A).
+    let forged = DevIssuer::new().issuer_url(a.issuer());
+    let b_key_as_a = b.access_token().claim("iss", a.issuer()).sign();
+    assert!(matches!(router.verify_async(&b_key_as_a).await, Err(Error::UnknownKey { .. })));
+    assert_eq!((server_a.hits("/jwks"), server_b.hits("/jwks")), (2, 1));
+    // Another key under A's kid, claiming A: the signature does not verify.
+    let same_kid = forged.access_token().kid(Some(a.kid())).sign();
+    assert_eq!(router.verify_async(&same_kid).await.unwrap_err(), Error::BadSignature);
+    // B's key under A's kid, claiming B: B's cache has no such kid.
+    let a_kid_at_b = b.access_token().kid(Some(a.kid())).sign();
+    assert!(matches!(router.verify_async(&a_kid_at_b).await, Err(Error::UnknownKey { .. })));
+    // Unknown issuers and tokens without `iss` are refused before any key lookup.
+    let stranger = DevIssuer::new().issuer_url("https://stranger.example");
+    assert!(matches!(router.verify_async(&stranger.access_token().sign()).await, Err(Error::WrongIssuer { .. })));
+    assert_eq!(
+        router.verify_async(&a.access_token().without("iss").sign()).await.unwrap_err(),
+        Error::MissingClaim { claim: "iss" }
+    );
+    assert_eq!(
+        router.verify_async(&a.access_token().claim("iss", 7).sign()).await.unwrap_err(),
+        Error::MalformedClaim { claim: "iss", expected: "a string" }
+    );
+    // One verifier per issuer.
+    assert_eq!(
+        IssuerRouter::new().with(build(&a)).unwrap().with(build(&a)).unwrap_err(),
+        ConfigError::Invalid("two verifiers for the same issuer")
+    );
+}
