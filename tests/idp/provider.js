@@ -1,0 +1,103 @@
+// The OpenID Provider the remote-key tests run: panva's oidc-provider on
+// 127.0.0.1 with a free port. It prints one JSON line when ready:
+//   {"issuer":"http://127.0.0.1:PORT","kids":[...]}
+// and then answers one JSON line per command read on stdin:
+//   {"cmd":"rotate","kty":"RSA"|"EC"}  a new key of that type signs from now on,
+//                                      the old ones stay published
+//   {"cmd":"retire"}                   only the newest key of each type stays
+// Test-only: fixed client secrets, development login forms, keys in memory.
+import crypto from 'node:crypto';
+import http from 'node:http';
+import readline from 'node:readline';
+
+import Provider, { errors } from 'oidc-provider';
+
+export const API_RS256 = 'https://api.tokenkind.test/rs256';
+export const API_ES256 = 'https://api.tokenkind.test/es256';
+const SCOPES = 'read:messages write:messages';
+
+function newKey(kty) {
+  const { privateKey } = kty === 'EC'
+    ? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    : crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = privateKey.export({ format: 'jwk' });
+  return { ...jwk, kid: `${kty.toLowerCase()}-${crypto.randomBytes(6).toString('hex')}`, use: 'sig', alg: kty === 'EC' ? 'ES256' : 'RS256' };
+}
+
+function resourceServer(resource) {
+  const alg = { [API_RS256]: 'RS256', [API_ES256]: 'ES256' }[resource];
+  if (!alg) throw new errors.InvalidTarget();
+  return { scope: SCOPES, audience: resource, accessTokenFormat: 'jwt', accessTokenTTL: 300, jwt: { sign: { alg } } };
+}
+
+function configuration(keys) {
+  return {
+    clients: [
+      {
+        client_id: 'machine',
+        client_secret: 'machine-secret',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      },
+      {
+        client_id: 'web-app',
+        client_secret: 'web-app-secret',
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1/callback'],
+        id_token_signed_response_alg: 'RS256',
+      },
+    ],
+    jwks: { keys },
+    cookies: { keys: ['tokenkind-test-cookie-key'] },
+    features: {
+      devInteractions: { enabled: true },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: (_ctx, _client, oneOf) => oneOf,
+        useGrantedResource: () => false,
+        getResourceServerInfo: (_ctx, resource) => resourceServer(resource),
+      },
+    },
+    pkce: { required: () => true },
+  };
+}
+
+const keys = [newKey('RSA'), newKey('EC')];
+const server = http.createServer();
+let provider;
+
+function rebuild(issuer) {
+  const next = new Provider(issuer, configuration(keys));
+  next.on('server_error', (_ctx, err) => process.stderr.write(`server_error: ${err.stack}\n`));
+  provider = next;
+}
+
+server.on('request', (req, res) => provider.callback()(req, res));
+server.listen(0, '127.0.0.1', () => {
+  const issuer = `http://127.0.0.1:${server.address().port}`;
+  rebuild(issuer);
+  const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
+  say({ issuer, kids: keys.map((k) => k.kid) });
+  readline.createInterface({ input: process.stdin }).on('line', (line) => {
+    try {
+      const cmd = JSON.parse(line);
+      if (cmd.cmd === 'rotate') {
+        keys.unshift(newKey(cmd.kty));
+      } else if (cmd.cmd === 'retire') {
+        const seen = new Set();
+        for (let i = 0; i < keys.length; i += 1) {
+          if (seen.has(keys[i].kty)) { keys.splice(i, 1); i -= 1; } else { seen.add(keys[i].kty); }
+        }
+      } else {
+        throw new Error(`unknown command ${cmd.cmd}`);
+      }
+      rebuild(issuer);
+      say({ issuer, kids: keys.map((k) => k.kid) });
+    } catch (err) {
+      say({ error: String(err) });
+    }
+  }).on('close', () => process.exit(0));
+});
