@@ -86,14 +86,18 @@ pub fn verifier_from_env() -> Result<(AccessTokenVerifier<Api>, Option<DevIssuer
         Ok(name) => Profile::from_name(&name).ok_or_else(|| format!("unknown TOKENKIND_PROFILE {name:?}"))?,
         Err(_) => Profile::default(),
     };
-    let path = std::env::var("TOKENKIND_JWKS_FILE").map_err(|_| "TOKENKIND_JWKS_FILE must name the issuer's JWKS")?;
-    let jwks = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
-    let keys = KeySet::from_jwks(&jwks).map_err(|e| format!("{path}: {e}"))?;
-    let verifier = AccessTokenVerifier::<Api>::builder(issuer, audience)
-        .keys(keys)
-        .profile(profile)
-        .build()
-        .map_err(|e| e.to_string())?;
+    let builder = AccessTokenVerifier::<Api>::builder(issuer, audience).profile(profile);
+    // Keys: from TOKENKIND_JWKS_FILE when set (no discovery), else from
+    // TOKENKIND_JWKS_URI, else by discovery of the issuer.
+    let builder = if let Ok(path) = std::env::var("TOKENKIND_JWKS_FILE") {
+        let jwks = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+        builder.keys(KeySet::from_jwks(&jwks).map_err(|e| format!("{path}: {e}"))?)
+    } else if let Ok(url) = std::env::var("TOKENKIND_JWKS_URI") {
+        builder.jwks_uri(url)
+    } else {
+        builder.discovery()
+    };
+    let verifier = builder.build().map_err(|e| e.to_string())?;
     Ok((verifier, None))
 }
 

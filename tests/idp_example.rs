@@ -1,0 +1,108 @@
+//! The `messages_api` example against a real OpenID Provider, over real
+//! HTTP: configured with only `TOKENKIND_ISSUER` and `TOKENKIND_AUDIENCE`, it
+//! finds the keys by discovery, answers 200 for the provider's access token
+//! and 401 for its ID token.
+
+#[path = "support/idp.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod idp;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use idp::{API_RS256, Provider};
+
+/// The example process, killed by PID when dropped (also on panic).
+struct Example(Child);
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `target/<profile>/examples/messages_api`, built by `cargo test` with the tests.
+fn example_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's path");
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
+    let path = dir.join("examples").join(format!("messages_api{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test` builds it (or run `cargo build --example messages_api`)",
+        path.display()
+    );
+    path
+}
+
+/// Starts the example with the given environment and returns it with its base URL.
+fn start_example(env: &[(&str, &str)]) -> (Example, String) {
+    let mut command = Command::new(example_binary());
+    command.env("PORT", "0").stdout(Stdio::piped()).stderr(Stdio::null());
+    for var in ["TOKENKIND_JWKS_FILE", "TOKENKIND_JWKS_URI", "TOKENKIND_PROFILE"] {
+        command.env_remove(var);
+    }
+    command.envs(env.iter().copied());
+    let mut child = Example(command.spawn().expect("the example starts"));
+    let stdout = child.0.stdout.take().expect("piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(base) = line.strip_prefix("listening on ") {
+                let _ = tx.send(base.to_owned());
+            }
+        }
+    });
+    let base = rx.recv_timeout(Duration::from_secs(30)).expect("the example prints `listening on …`");
+    (child, base)
+}
+
+async fn status(base: &str, token: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{base}/api/messages"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("the example answers")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_example_with_discovery_accepts_the_providers_access_token_and_refuses_its_id_token() {
+    let provider = Provider::start();
+    let access = provider.access_token(API_RS256, "read:messages").await;
+    let id_token = provider.id_token("nonce-e2e").await;
+    let (_example, base) = start_example(&[("TOKENKIND_ISSUER", &provider.issuer), ("TOKENKIND_AUDIENCE", API_RS256)]);
+    assert_eq!(status(&base, &access).await, 200);
+    assert_eq!(status(&base, &id_token).await, 401);
+
+    // The same with the JWKS URL given directly.
+    let jwks_uri = format!("{}/jwks", provider.issuer);
+    let (_example, base) = start_example(&[
+        ("TOKENKIND_ISSUER", &provider.issuer),
+        ("TOKENKIND_AUDIENCE", API_RS256),
+        ("TOKENKIND_JWKS_URI", &jwks_uri),
+    ]);
+    assert_eq!(status(&base, &access).await, 200);
+    assert_eq!(status(&base, &id_token).await, 401);
+}
+
+#[tokio::test]
+async fn the_example_keeps_honouring_a_jwks_file_without_discovery() {
+    let provider = Provider::start();
+    let access = provider.access_token(API_RS256, "read:messages").await;
+    // A JWKS file with someone else's key: nothing is fetched, so the provider's token is refused.
+    let other = tokenkind::dev::DevIssuer::new();
+    let file = std::env::temp_dir().join(format!("tokenkind-jwks-{}.json", std::process::id()));
+    std::fs::write(&file, other.jwks()).unwrap();
+    let (_example, base) = start_example(&[
+        ("TOKENKIND_ISSUER", &provider.issuer),
+        ("TOKENKIND_AUDIENCE", API_RS256),
+        ("TOKENKIND_JWKS_FILE", file.to_str().unwrap()),
+    ]);
+    assert_eq!(status(&base, &access).await, 401);
+    let _ = std::fs::remove_file(&file);
+}
