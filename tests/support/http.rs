@@ -3,6 +3,7 @@
 //! huge, garbage, redirects). It counts and records every request.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -191,10 +192,10 @@ async fn serve(mut stream: TcpStream, inner: Arc<Inner>) {
     tokio::time::sleep(reply.delay).await;
     let mut head = format!("HTTP/1.1 {} X\r\nconnection: close\r\n", reply.status);
     for (n, v) in &reply.headers {
-        head.push_str(&format!("{n}: {v}\r\n"));
+        let _ = write!(head, "{n}: {v}\r\n");
     }
     if !reply.unsized_body {
-        head.push_str(&format!("content-length: {}\r\n", reply.body.len()));
+        let _ = write!(head, "content-length: {}\r\n", reply.body.len());
     }
     head.push_str("\r\n");
     if stream.write_all(head.as_bytes()).await.is_err() || stream.write_all(&reply.body).await.is_err() {

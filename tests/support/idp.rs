@@ -28,13 +28,13 @@ fn idp_dir() -> PathBuf {
 
 /// Checks Node.js ≥ 20 and installs the locked packages once per test binary.
 fn prepare() -> Result<(), String> {
+    const INSTALL_NODE: &str = "these tests run a real OpenID Provider and need Node.js 20 or later \
+                                with npm on PATH: install Node.js >= 20 (https://nodejs.org)";
     static READY: OnceLock<Result<(), String>> = OnceLock::new();
     static INSTALL: Mutex<()> = Mutex::new(());
     READY
         .get_or_init(|| {
             let _guard = INSTALL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            const INSTALL_NODE: &str = "these tests run a real OpenID Provider and need Node.js 20 or later \
-                                        with npm on PATH: install Node.js >= 20 (https://nodejs.org)";
             let version =
                 Command::new("node").arg("--version").output().map_err(|e| format!("{INSTALL_NODE} ({e})"))?;
             let version = String::from_utf8_lossy(&version.stdout).trim().to_owned();
@@ -99,7 +99,7 @@ impl Provider {
         });
         let mut provider = Self { child, stdin, lines, issuer: String::new(), kids: Vec::new() };
         let ready = provider.answer();
-        provider.issuer = ready["issuer"].as_str().expect("issuer").to_owned();
+        ready["issuer"].as_str().expect("issuer").clone_into(&mut provider.issuer);
         provider.kids = kids(&ready);
         provider
     }

@@ -30,7 +30,7 @@
 //!   `https` only except loopback hosts; when a refresh fails the last good
 //!   keys are served for up to [`max_staleness`](RemoteKeysBuilder::max_staleness)
 //!   past their expiry, and the failure is logged with `tracing`; with no
-//!   keys, verification fails with [`Error::KeysUnavailable`](crate::Error::KeysUnavailable)
+//!   keys, verification fails with [`Error::KeysUnavailable`]
 //!   (HTTP 503) and later requests retry with exponential backoff.
 
 mod cache;
@@ -383,7 +383,7 @@ impl RemoteKeysBuilder {
 
     /// How long past their expiry the last good keys are still served while
     /// refreshes fail (default 6 hours); after that, verification fails with
-    /// [`Error::KeysUnavailable`](crate::Error::KeysUnavailable).
+    /// [`Error::KeysUnavailable`].
     pub fn max_staleness(mut self, staleness: Duration) -> Self {
         self.settings.max_staleness = staleness;
         self
