@@ -217,6 +217,35 @@ async fn a_flood_of_random_kids_causes_at_most_one_fetch() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_misses_all_wait_on_the_same_fetch() {
+    let server = TestServer::start().await;
+    let old = serve_issuer(&server);
+    let new = DevIssuer::new().issuer_url(server.base());
+    server.route("/jwks", Reply::json(old.jwks()).delay(MS(300)));
+    let keys = RemoteKeys::jwks_uri(server.url("/jwks")).build().unwrap();
+    let verifier = Arc::new(verifier(&old, &keys));
+
+    // Before any keys: 50 first requests, one fetch, all verified.
+    let run = |token: String| {
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..50 {
+            let (verifier, token) = (Arc::clone(&verifier), token.clone());
+            tasks.spawn(async move { verifier.verify_async(&token).await.map(|_| ()) });
+        }
+        tasks.join_all()
+    };
+    let results = run(old.access_token().sign()).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(server.hits("/jwks"), 1);
+
+    // A rotated key: 50 requests with the new kid, one fetch, all verified.
+    server.route("/jwks", Reply::json(jwks(&[&new, &old])).delay(MS(300)));
+    let results = run(new.access_token().sign()).await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(server.hits("/jwks"), 2);
+}
+
 #[tokio::test]
 async fn verification_never_waits_for_a_refresh_in_flight() {
     let server = TestServer::start().await;
