@@ -165,18 +165,18 @@ impl Rejection {
     note = "a web app that logs users in verifies the ID token once, at login, with `IdTokenVerifier`, and keeps the claims it needs in its session"
 )]
 #[doc(hidden)]
-pub trait ApiCredential: Sized {
+pub trait AcceptedByApis: Sized {
     #[doc(hidden)]
     fn never(self) -> BearerError;
 }
 
 /// Makes `IdToken` as a handler argument fail to compile with a message
-/// that says why (see [`ApiCredential`]).
+/// that says why (see [`AcceptedByApis`]).
 impl<St, C> FromRequestParts<St> for IdToken<C>
 where
     St: Send + Sync,
     C: IdClaims + Send,
-    IdToken<C>: ApiCredential,
+    IdToken<C>: AcceptedByApis,
 {
     type Rejection = Rejection;
 
