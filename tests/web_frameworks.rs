@@ -147,7 +147,7 @@ async fn check_options(serve: fn(AccessTokenVerifier<Api>) -> String) {
         .realm("messages")
         .allow_access_token_in_query()
         .rejection_body(|r| {
-            RejectionBody::json(&json!({ "problem": r.description(), "status": r.status(), "code": r.error_code().map(|c| c.as_str()) }))
+            RejectionBody::json(&json!({ "problem": r.description(), "status": r.status(), "code": r.error_code().map(tokenkind::ErrorCode::as_str) }))
         })
         .build()
         .unwrap();

@@ -36,14 +36,9 @@ pub async fn get(client: &Client, url: &str, token: Option<&str>) -> Answer {
 
 /// The exact `WWW-Authenticate` value for a refusal.
 pub fn challenge(realm: &str, error: Option<(&str, &str)>, scope: Option<&str>) -> String {
-    let mut v = format!("Bearer realm=\"{realm}\"");
-    if let Some((code, description)) = error {
-        v.push_str(&format!(", error=\"{code}\", error_description=\"{description}\""));
-    }
-    if let Some(s) = scope {
-        v.push_str(&format!(", scope=\"{s}\""));
-    }
-    v
+    let error = error.map(|(code, description)| format!(", error=\"{code}\", error_description=\"{description}\""));
+    let scope = scope.map(|s| format!(", scope=\"{s}\""));
+    format!("Bearer realm=\"{realm}\"{}{}", error.unwrap_or_default(), scope.unwrap_or_default())
 }
 
 fn assert_refusal(a: &Answer, status: u16, realm: &str, error: Option<(&str, &str)>, scope: Option<&str>) {

@@ -23,6 +23,7 @@ pub mod axum;
 mod bearer;
 
 use core::fmt;
+use core::fmt::Write as _;
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -199,10 +200,10 @@ impl Rejection {
         }
         let mut v = format!("Bearer realm=\"{}\"", quoted(&self.realm));
         if let Some(code) = self.error_code() {
-            v.push_str(&format!(", error=\"{code}\", error_description=\"{}\"", self.description()));
+            let _ = write!(v, ", error=\"{code}\", error_description=\"{}\"", self.description());
         }
         if let Some(scopes) = self.required_scopes() {
-            v.push_str(&format!(", scope=\"{scopes}\""));
+            let _ = write!(v, ", scope=\"{scopes}\"");
         }
         Some(v)
     }
@@ -336,8 +337,7 @@ fn parse_query_value(v: &str) -> bool {
 fn looks_like_jwt_credential(value: &[u8]) -> bool {
     let Some(i) = value.iter().position(|b| *b == b' ') else { return false };
     let cred = value[i..].trim_ascii();
-    let dots = cred.iter().filter(|b| **b == b'.').count();
-    dots == 2
+    cred.split(|b| *b == b'.').count() == 3
         && cred.len() > 20
         && cred.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'='))
 }
