@@ -1,0 +1,85 @@
+//! Refusals are recorded as `tracing` events at debug level with the reason
+//! and the issuer, and never with the token.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::routing::get;
+use tokenkind::dev::DevIssuer;
+use tokenkind::{AccessToken, requires_scope};
+use tokenkind_suite::messages::Api;
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Level, Metadata, Subscriber};
+
+/// Records every event's level and fields as text.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<(Level, String)>>>);
+
+struct Fields(String);
+
+impl Visit for Fields {
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0.push_str(&format!("{}={value:?} ", field.name()));
+    }
+}
+
+impl Subscriber for Recorder {
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &Attributes<'_>) -> Id {
+        Id::from_u64(1)
+    }
+    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        if event.metadata().target().starts_with("tokenkind") {
+            let mut fields = Fields(String::new());
+            event.record(&mut fields);
+            self.0.lock().unwrap().push((*event.metadata().level(), fields.0));
+        }
+    }
+    fn enter(&self, _: &Id) {}
+    fn exit(&self, _: &Id) {}
+}
+
+#[requires_scope("write:messages")]
+async fn post(_token: AccessToken<Api>) -> &'static str {
+    "posted"
+}
+
+#[tokio::test]
+async fn refusals_are_traced_without_the_token() {
+    let recorder = Recorder::default();
+    tracing::subscriber::set_global_default(recorder.clone()).unwrap();
+
+    let dev = DevIssuer::new();
+    let app = Router::new().route("/post", get(post)).with_state(dev.access_token_verifier::<Api>().build().unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let client = reqwest::Client::new();
+    let expired = dev.access_token().scope("write:messages").expires_in(-600).sign();
+    let reader = dev.access_token().scope("read:messages").sign();
+    for token in [&expired, &reader] {
+        client.get(format!("{base}/post")).bearer_auth(token).send().await.unwrap();
+    }
+
+    let events = recorder.0.lock().unwrap().clone();
+    assert_eq!(events.len(), 2, "{events:#?}");
+    let (level, fields) = &events[0];
+    assert_eq!(*level, Level::DEBUG);
+    assert!(fields.contains("status=401") && fields.contains("the token expired at"), "{fields}");
+    assert!(fields.contains(&format!("issuer={:?}", dev.issuer())), "{fields}");
+    let (level, fields) = &events[1];
+    assert_eq!(*level, Level::DEBUG);
+    assert!(fields.contains("status=403") && fields.contains("required=write:messages"), "{fields}");
+    for (_, fields) in &events {
+        for token in [&expired, &reader] {
+            let signature = token.rsplit('.').next().unwrap();
+            assert!(!fields.contains(signature) && !fields.contains(&token[..30]), "{fields}");
+        }
+    }
+}
