@@ -1,0 +1,303 @@
+//! Verification cost, side by side in one run: tokenkind, `jsonwebtoken::decode`
+//! with an equivalent `Validation`, and the floor (the aws-lc-rs signature
+//! check alone, with the key parsed once). See BENCHMARKS.md.
+//!
+//! `cargo bench -p tokenkind --bench verify`
+
+#![allow(missing_docs)]
+
+use std::collections::HashSet;
+use std::hint::black_box;
+use std::time::Duration;
+
+use aws_lc_rs::hmac;
+use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use criterion::{Criterion, criterion_group, criterion_main};
+use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use serde::Deserialize;
+use serde_json::Value;
+use tokenkind::dev::DevIssuer;
+use tokenkind::{AccessTokenVerifier, Algorithm, IdClaims, IdTokenVerifier, KeySet, Nonce, ScopeSet, Scopes};
+
+#[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+enum Api {
+    #[scope("read:messages")]
+    ReadMessages,
+    #[scope("write:messages")]
+    WriteMessages,
+    #[scope("delete:messages")]
+    DeleteMessages,
+    #[scope("read:users")]
+    ReadUsers,
+    #[scope("admin")]
+    Admin,
+}
+
+/// The five granted scopes of the benchmark's access token.
+const SCOPE: &str = "read:messages write:messages delete:messages read:users admin";
+const NONCE: &str = "n-0S6_WzA2Mj";
+
+/// Ten custom claims of an ID token, typed by tokenkind.
+#[derive(IdClaims, Deserialize)]
+#[allow(dead_code)]
+struct Profile {
+    name: String,
+    given_name: String,
+    family_name: String,
+    preferred_username: String,
+    email: String,
+    email_verified: bool,
+    picture: String,
+    locale: String,
+    zoneinfo: String,
+    updated_at: i64,
+}
+
+/// What a jsonwebtoken user decodes from the same access token.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct JwtAccessClaims {
+    iss: String,
+    sub: String,
+    aud: String,
+    exp: i64,
+    iat: i64,
+    jti: String,
+    client_id: String,
+    scope: String,
+}
+
+/// What a jsonwebtoken user decodes from the same ID token.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct JwtIdClaims {
+    iss: String,
+    sub: String,
+    aud: String,
+    exp: i64,
+    iat: i64,
+    auth_time: i64,
+    nonce: String,
+    #[serde(flatten)]
+    profile: Profile,
+}
+
+fn profile_claims() -> Vec<(&'static str, Value)> {
+    vec![
+        ("name", "Alice Example".into()),
+        ("given_name", "Alice".into()),
+        ("family_name", "Example".into()),
+        ("preferred_username", "alice".into()),
+        ("email", "alice@example.com".into()),
+        ("email_verified", true.into()),
+        ("picture", "https://example.com/alice.png".into()),
+        ("locale", "en-GB".into()),
+        ("zoneinfo", "Europe/London".into()),
+        ("updated_at", 1_700_000_000.into()),
+    ]
+}
+
+/// The signature check alone, with a key parsed once.
+enum Floor {
+    Public(ParsedPublicKey),
+    Hmac(Box<hmac::Key>),
+}
+
+impl Floor {
+    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match self {
+            Self::Public(k) => k.verify_sig(message, signature).is_ok(),
+            Self::Hmac(k) => hmac::verify(k, message, signature).is_ok(),
+        }
+    }
+}
+
+/// One algorithm's tokens and keys, for all three contenders.
+struct Fixture {
+    alg: Algorithm,
+    access: String,
+    id: String,
+    keys: KeySet,
+    issuer: String,
+    audience: String,
+    client_id: String,
+    decoding: DecodingKey,
+    floor: Floor,
+}
+
+const HMAC_SECRET: [u8; 64] = [0x5a; 64];
+
+fn b64(s: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD.decode(s).expect("base64url")
+}
+
+fn fixture(alg: Algorithm) -> Fixture {
+    if alg == Algorithm::HS256 {
+        // The dev issuer keeps its HMAC secret to itself: sign with a known one.
+        let dev = DevIssuer::new();
+        let kid = "hmac-1";
+        let sign = |typ: &str, claims: &serde_json::Map<String, Value>| {
+            let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
+            header.typ = Some(typ.into());
+            header.kid = Some(kid.into());
+            jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(&HMAC_SECRET)).expect("sign")
+        };
+        let access = sign("at+jwt", dev.access_token().scope(SCOPE).claims());
+        let mut id = dev.id_token().nonce(NONCE);
+        for (k, v) in profile_claims() {
+            id = id.claim(k, v);
+        }
+        let id = sign("JWT", id.claims());
+        return Fixture {
+            alg,
+            access,
+            id,
+            keys: KeySet::new().with_hmac(Some(kid), &HMAC_SECRET, alg).expect("hmac key"),
+            issuer: dev.issuer().into(),
+            audience: dev.audience().into(),
+            client_id: dev.client_id().into(),
+            decoding: DecodingKey::from_secret(&HMAC_SECRET),
+            floor: Floor::Hmac(Box::new(hmac::Key::new(hmac::HMAC_SHA256, &HMAC_SECRET))),
+        };
+    }
+    let dev = DevIssuer::with_algorithm(alg);
+    let access = dev.access_token().scope(SCOPE).sign();
+    let mut id = dev.id_token().nonce(NONCE);
+    for (k, v) in profile_claims() {
+        id = id.claim(k, v);
+    }
+    let id = id.sign();
+    let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&dev.jwks()).expect("jwks");
+    let decoding = DecodingKey::from_jwk(&jwks.keys[0]).expect("decoding key");
+    let jwk: Value = serde_json::from_str::<Value>(&dev.jwks()).expect("jwks")["keys"][0].clone();
+    let field = |name: &str| b64(jwk[name].as_str().expect("jwk member"));
+    let floor = match alg {
+        Algorithm::RS256 | Algorithm::PS256 => {
+            let params = if alg == Algorithm::RS256 {
+                &signature::RSA_PKCS1_2048_8192_SHA256
+            } else {
+                &signature::RSA_PSS_2048_8192_SHA256
+            };
+            let (n, e) = (field("n"), field("e"));
+            RsaPublicKeyComponents { n: &n[..], e: &e[..] }.to_parsed_public_key(params).expect("rsa key")
+        }
+        Algorithm::ES256 => {
+            let mut point = vec![4u8];
+            point.extend(field("x"));
+            point.extend(field("y"));
+            ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point).expect("p-256 key")
+        }
+        Algorithm::EdDSA => ParsedPublicKey::new(&signature::ED25519, field("x")).expect("ed25519 key"),
+        _ => unreachable!("benchmarked algorithms only"),
+    };
+    Fixture {
+        alg,
+        access,
+        id,
+        keys: dev.key_set(),
+        issuer: dev.issuer().into(),
+        audience: dev.audience().into(),
+        client_id: dev.client_id().into(),
+        decoding,
+        floor: Floor::Public(floor),
+    }
+}
+
+fn to_jwt(alg: Algorithm) -> jsonwebtoken::Algorithm {
+    match alg {
+        Algorithm::HS256 => jsonwebtoken::Algorithm::HS256,
+        Algorithm::RS256 => jsonwebtoken::Algorithm::RS256,
+        Algorithm::PS256 => jsonwebtoken::Algorithm::PS256,
+        Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
+        Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
+        _ => unreachable!("benchmarked algorithms only"),
+    }
+}
+
+/// The checks tokenkind makes that jsonwebtoken can express: algorithm,
+/// issuer, audience, `exp`/`nbf` with 60 s leeway, required claims.
+fn validation(f: &Fixture, audience: &str, required: &[&str]) -> Validation {
+    let mut v = Validation::new(to_jwt(f.alg));
+    v.set_issuer(&[&f.issuer]);
+    v.set_audience(&[audience]);
+    v.leeway = 60;
+    v.validate_nbf = true;
+    v.required_spec_claims = required.iter().map(|s| (*s).to_owned()).collect::<HashSet<_>>();
+    v
+}
+
+/// Splits a token into the signing input and the decoded signature.
+fn signed_parts(token: &str) -> (&[u8], Vec<u8>) {
+    let dot = token.rfind('.').expect("three segments");
+    (&token.as_bytes()[..dot], b64(&token[dot + 1..]))
+}
+
+const ALGS: [(Algorithm, &str); 5] = [
+    (Algorithm::RS256, "RS256"),
+    (Algorithm::PS256, "PS256"),
+    (Algorithm::ES256, "ES256"),
+    (Algorithm::EdDSA, "EdDSA"),
+    (Algorithm::HS256, "HS256"),
+];
+
+fn access_tokens(c: &mut Criterion) {
+    for (alg, name) in ALGS {
+        let f = fixture(alg);
+        let verifier =
+            AccessTokenVerifier::<Api>::builder(&f.issuer, &f.audience).keys(f.keys.clone()).build().unwrap();
+        let validation = validation(&f, &f.audience, &["exp", "iat", "iss", "aud", "sub"]);
+        let (message, sig) = signed_parts(&f.access);
+        assert!(verifier.verify(&f.access).unwrap().has_scope(Api::Admin));
+        jsonwebtoken::decode::<JwtAccessClaims>(&f.access, &f.decoding, &validation).unwrap();
+        assert!(f.floor.verify(message, &sig));
+
+        let mut g = c.benchmark_group(format!("access/{name}"));
+        g.bench_function("tokenkind", |b| {
+            b.iter(|| verifier.verify(black_box(&f.access)).map(|t| t.has_scope(Api::Admin)))
+        });
+        g.bench_function("jsonwebtoken", |b| {
+            b.iter(|| jsonwebtoken::decode::<JwtAccessClaims>(black_box(&f.access), &f.decoding, &validation).is_ok());
+        });
+        g.bench_function("floor", |b| b.iter(|| f.floor.verify(black_box(message), black_box(&sig))));
+        g.finish();
+    }
+}
+
+fn id_tokens(c: &mut Criterion) {
+    for (alg, name) in ALGS {
+        let f = fixture(alg);
+        let verifier =
+            IdTokenVerifier::<Profile>::builder(&f.issuer, &f.client_id).keys(f.keys.clone()).build().unwrap();
+        let validation = validation(&f, &f.client_id, &["exp", "iat", "iss", "aud", "sub"]);
+        let (message, sig) = signed_parts(&f.id);
+        assert_eq!(verifier.verify(&f.id, Nonce::Expected(NONCE)).unwrap().claims().name, "Alice Example");
+        assert!(f.floor.verify(message, &sig));
+        let jwt = |token: &str| {
+            jsonwebtoken::decode::<JwtIdClaims>(token, &f.decoding, &validation).is_ok_and(|t| t.claims.nonce == NONCE)
+        };
+        assert!(jwt(&f.id));
+
+        let mut g = c.benchmark_group(format!("id/{name}"));
+        g.bench_function("tokenkind", |b| b.iter(|| verifier.verify(black_box(&f.id), Nonce::Expected(NONCE)).is_ok()));
+        g.bench_function("jsonwebtoken", |b| b.iter(|| jwt(black_box(&f.id))));
+        g.bench_function("floor", |b| b.iter(|| f.floor.verify(black_box(message), black_box(&sig))));
+        g.finish();
+    }
+}
+
+fn scopes(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scopes");
+    g.bench_function("ScopeSet::parse (5 scopes)", |b| b.iter(|| ScopeSet::<Api>::parse(black_box(SCOPE))));
+    let set = ScopeSet::<Api>::parse(SCOPE);
+    g.bench_function("has_scope", |b| b.iter(|| black_box(set).contains(black_box(Api::DeleteMessages))));
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3))
+}
+
+criterion_group! { name = benches; config = config(); targets = access_tokens, id_tokens, scopes }
+criterion_main!(benches);
