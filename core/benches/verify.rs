@@ -255,7 +255,7 @@ fn access_tokens(c: &mut Criterion) {
 
         let mut g = c.benchmark_group(format!("access/{name}"));
         g.bench_function("tokenkind", |b| {
-            b.iter(|| verifier.verify(black_box(&f.access)).map(|t| t.has_scope(Api::Admin)))
+            b.iter(|| verifier.verify(black_box(&f.access)).map(|t| t.has_scope(Api::Admin)));
         });
         g.bench_function("jsonwebtoken", |b| {
             b.iter(|| jsonwebtoken::decode::<JwtAccessClaims>(black_box(&f.access), &f.decoding, &validation).is_ok());

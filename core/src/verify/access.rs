@@ -83,9 +83,10 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     }
 
     /// Every check after the signature: token kind, then the claims.
-    fn check_claims(&self, verified: &super::jws::Verified) -> Result<AccessToken<S, C>, Error> {
-        let payload = Payload::parse(&verified.payload)?;
-        self.check_kind(verified.header.typ.as_deref(), &payload)?;
+    fn check_claims(&self, verified: &super::jws::Verified<'_>) -> Result<AccessToken<S, C>, Error> {
+        let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
+        let payload = Payload::parse(verified.payload(&mut stack, &mut heap)?)?;
+        self.check_kind(verified.header.typ.as_ref().map(super::jws::Typ::as_str), &payload)?;
         self.finish(&payload)
     }
 

@@ -3,13 +3,14 @@
 //! Nothing of the payload is read before the signature has verified.
 
 use core::fmt;
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::payload::{Value, ValueSeed};
+use super::payload::{NameSeed, Value, ValueSeed};
 use crate::error::{Echo, Error, Malformed};
 use crate::keys::{Algorithm, KeySet};
 
@@ -17,25 +18,86 @@ use crate::keys::{Algorithm, KeySet};
 /// particular `jku`, `x5u`, `jwk` and `x5c` are never used to find or fetch a key.
 pub(crate) struct Header {
     pub(crate) alg: Algorithm,
-    pub(crate) typ: Option<Box<str>>,
+    pub(crate) typ: Option<Typ>,
 }
 
-/// A token whose signature has been verified; the payload is still undecoded JSON.
-pub(crate) struct Verified {
+/// A token whose signature has been verified; the payload is still base64url.
+pub(crate) struct Verified<'t> {
     pub(crate) header: Header,
-    pub(crate) payload: Vec<u8>,
+    payload: &'t str,
 }
+
+impl Verified<'_> {
+    /// Decodes the payload into `stack` when it fits, else into `heap`.
+    pub(crate) fn payload<'b>(&self, stack: &'b mut [u8], heap: &'b mut Vec<u8>) -> Result<&'b [u8], Error> {
+        decode_into(self.payload, stack, heap)
+    }
+}
+
+/// Room on the stack for a decoded header; a larger one goes to the heap.
+const HEADER_STACK: usize = 512;
+/// Room on the stack for a decoded signature: RSA up to 8192 bits.
+const SIGNATURE_STACK: usize = 1024;
+/// Room on the stack for a decoded payload (see `Verified::payload`).
+pub(crate) const PAYLOAD_STACK: usize = 2048;
 
 /// Structure → header → allowlist → key → signature, in that order.
-pub(crate) fn verify(token: &str, max_len: usize, allowed: AlgSet, keys: &KeySet) -> Result<Verified, Error> {
+pub(crate) fn verify<'t>(
+    token: &'t str,
+    max_len: usize,
+    allowed: AlgSet,
+    keys: &KeySet,
+) -> Result<Verified<'t>, Error> {
     check_length(token, max_len)?;
     let (header_b64, payload_b64, signature_b64) = split(token)?;
-    let raw = parse_header(&decode(header_b64)?)?;
+    let (mut header_stack, mut header_heap) = ([0u8; HEADER_STACK], Vec::new());
+    let raw = parse_header(decode_into(header_b64, &mut header_stack, &mut header_heap)?)?;
     let alg = check_algorithm(&raw.alg, allowed)?;
-    let signature = decode(signature_b64)?;
+    let (mut signature_stack, mut signature_heap) = ([0u8; SIGNATURE_STACK], Vec::new());
+    let signature = decode_into(signature_b64, &mut signature_stack, &mut signature_heap)?;
     let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-    keys.verify(raw.kid.as_deref(), alg, signing_input, &signature)?;
-    Ok(Verified { header: Header { alg, typ: raw.typ }, payload: decode(payload_b64)? })
+    keys.verify(raw.kid.as_deref(), alg, signing_input, signature)?;
+    Ok(Verified { header: Header { alg, typ: raw.typ.as_deref().map(Typ::new) }, payload: payload_b64 })
+}
+
+/// A header `typ`, kept inline when short (every registered media type is).
+pub(crate) enum Typ {
+    Inline { len: u8, bytes: [u8; Typ::INLINE] },
+    Heap(Box<str>),
+}
+
+impl Typ {
+    const INLINE: usize = 30;
+
+    fn new(s: &str) -> Self {
+        match u8::try_from(s.len()) {
+            Ok(len) if s.len() <= Self::INLINE => {
+                let mut bytes = [0u8; Self::INLINE];
+                bytes[..s.len()].copy_from_slice(s.as_bytes());
+                Self::Inline { len, bytes }
+            }
+            _ => Self::Heap(s.into()),
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            // Copied from a `str` whole, so always UTF-8.
+            Self::Inline { len, bytes } => core::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default(),
+            Self::Heap(s) => s,
+        }
+    }
+}
+
+/// Decodes like [`decode`], into `stack` when the result fits.
+fn decode_into<'b>(segment: &str, stack: &'b mut [u8], heap: &'b mut Vec<u8>) -> Result<&'b [u8], Error> {
+    if base64::decoded_len_estimate(segment.len()) <= stack.len() {
+        let len = URL_SAFE_NO_PAD.decode_slice(segment, stack).map_err(|_| Error::Malformed(Malformed::Base64))?;
+        Ok(&stack[..len])
+    } else {
+        *heap = decode(segment)?;
+        Ok(heap)
+    }
 }
 
 /// Tokens over the limit are refused before any decoding, so size is no DoS lever.
@@ -98,17 +160,17 @@ impl fmt::Debug for AlgSet {
     }
 }
 
-struct RawHeader {
-    alg: Box<str>,
-    typ: Option<Box<str>>,
-    kid: Option<Box<str>>,
+struct RawHeader<'a> {
+    alg: Cow<'a, str>,
+    typ: Option<Cow<'a, str>>,
+    kid: Option<Cow<'a, str>>,
 }
 
 /// Parses the header JSON: `alg` required (a string); `typ`, `kid`, `cty`
 /// strings when present; `crit` refused (no extension is understood,
 /// RFC 7515 §4.1.11); `b64` other than `true` refused (RFC 7797); nested JWTs
 /// (`cty: JWT`) refused; duplicate parameters refused.
-fn parse_header(json: &[u8]) -> Result<RawHeader, Error> {
+fn parse_header(json: &[u8]) -> Result<RawHeader<'_>, Error> {
     // UTF-8 throughout (RFC 7515 §4), including values that are skipped.
     let json = core::str::from_utf8(json).map_err(|_| Error::Malformed(Malformed::Header))?;
     let mut de = serde_json::Deserializer::from_str(json);
@@ -130,11 +192,11 @@ fn parse_header(json: &[u8]) -> Result<RawHeader, Error> {
 }
 
 #[derive(Default)]
-struct HeaderFields {
-    alg: Option<Box<str>>,
-    typ: Option<Box<str>>,
-    kid: Option<Box<str>>,
-    cty: Option<Box<str>>,
+struct HeaderFields<'a> {
+    alg: Option<Cow<'a, str>>,
+    typ: Option<Cow<'a, str>>,
+    kid: Option<Cow<'a, str>>,
+    cty: Option<Cow<'a, str>>,
     crit: bool,
     b64_not_true: bool,
 }
@@ -142,7 +204,7 @@ struct HeaderFields {
 struct HeaderVisitor;
 
 impl<'de> Visitor<'de> for HeaderVisitor {
-    type Value = Result<HeaderFields, Error>;
+    type Value = Result<HeaderFields<'de>, Error>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JOSE header object")
@@ -150,11 +212,10 @@ impl<'de> Visitor<'de> for HeaderVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut h = HeaderFields::default();
-        // A hash set: a header of many distinct members costs linear time, not quadratic.
-        let mut seen: HashSet<Box<str>> = HashSet::new();
+        let mut seen = Seen::default();
         let mut result = Ok(());
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if !seen.insert((*key).into()) {
+        while let Some(key) = map.next_key_seed(NameSeed)? {
+            if !seen.insert(&key) {
                 result = Err(Error::Malformed(Malformed::DuplicateMember));
             }
             let bad = Error::Malformed(Malformed::Header);
@@ -170,7 +231,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
                         "kid" => &mut h.kid,
                         _ => &mut h.cty,
                     };
-                    *slot = Some(s.into());
+                    *slot = Some(s);
                 }
                 "crit" => {
                     map.next_value::<IgnoredAny>()?;
@@ -187,5 +248,47 @@ impl<'de> Visitor<'de> for HeaderVisitor {
             }
         }
         Ok(result.map(|()| h))
+    }
+}
+
+/// The header member names seen so far. The usual few short ones sit in an
+/// array (no allocation); past that a hash set keeps a header of many
+/// distinct members linear in time, not quadratic.
+#[derive(Default)]
+struct Seen {
+    inline: [(u8, [u8; Seen::NAME]); Seen::COUNT],
+    count: usize,
+    set: Option<HashSet<Box<[u8]>>>,
+}
+
+impl Seen {
+    const NAME: usize = 16;
+    const COUNT: usize = 8;
+
+    /// Whether `name` is new.
+    fn insert(&mut self, name: &str) -> bool {
+        let name = name.as_bytes();
+        if let Some(set) = &mut self.set {
+            return set.insert(name.into());
+        }
+        let seen = &self.inline[..self.count];
+        if seen.iter().any(|(len, bytes)| &bytes[..usize::from(*len)] == name) {
+            return false;
+        }
+        match u8::try_from(name.len()) {
+            Ok(len) if name.len() <= Self::NAME && self.count < Self::COUNT => {
+                let slot = &mut self.inline[self.count];
+                slot.0 = len;
+                slot.1[..name.len()].copy_from_slice(name);
+                self.count += 1;
+            }
+            _ => {
+                let mut set: HashSet<Box<[u8]>> =
+                    seen.iter().map(|(len, bytes)| bytes[..usize::from(*len)].into()).collect();
+                set.insert(name.into());
+                self.set = Some(set);
+            }
+        }
+        true
     }
 }

@@ -169,7 +169,7 @@ struct Built {
 impl Built {
     /// Checks the JWS with the keys at hand; a remote key source never waits
     /// here (a missing key starts a refresh in the background).
-    fn verify_jws(&self, token: &str) -> Result<jws::Verified, Error> {
+    fn verify_jws<'t>(&self, token: &'t str) -> Result<jws::Verified<'t>, Error> {
         let check = |keys: &KeySet| jws::verify(token, self.max_token_len, self.allowed, keys);
         match &self.keys {
             KeySource::Static(keys) => check(keys),
@@ -180,7 +180,7 @@ impl Built {
 
     /// Like [`Built::verify_jws`]; a remote key source waits for the
     /// (single-flight, rate-limited) refresh a missing key starts.
-    async fn verify_jws_async(&self, token: &str) -> Result<jws::Verified, Error> {
+    async fn verify_jws_async<'t>(&self, token: &'t str) -> Result<jws::Verified<'t>, Error> {
         match &self.keys {
             #[cfg(feature = "remote")]
             KeySource::Remote(remote) => {

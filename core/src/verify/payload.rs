@@ -6,14 +6,15 @@
 //! Duplicate members are refused (RFC 7519 §4 lets a parser refuse them):
 //! a verifier and a later reader must never see different values.
 
+use core::any::TypeId;
 use core::fmt;
 use std::borrow::Cow;
 
-use serde::de::value::MapDeserializer;
+use serde::de::value::{MapDeserializer, UnitDeserializer};
 use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::claims::ValidationError;
+use crate::claims::{NoClaims, ValidationError};
 use crate::error::{Echo, Error, Malformed};
 use crate::token::Audience;
 
@@ -66,11 +67,13 @@ pub(crate) struct Payload<'a> {
 impl<'a> Payload<'a> {
     pub(crate) fn parse(json: &'a [u8]) -> Result<Self, Error> {
         let json = core::str::from_utf8(json).map_err(|_| Error::Malformed(Malformed::Payload))?;
+        // Filled in place: the slots are large, and moving them costs.
+        let mut payload = Payload { reg: Registered::default(), rest: Vec::new() };
         let mut de = serde_json::Deserializer::from_str(json);
-        let parsed = de.deserialize_map(PayloadVisitor).map_err(|_| Error::Malformed(Malformed::Payload))?;
+        let unique =
+            de.deserialize_map(PayloadVisitor(&mut payload)).map_err(|_| Error::Malformed(Malformed::Payload))?;
         de.end().map_err(|_| Error::Malformed(Malformed::Payload))?;
-        let payload = parsed.ok_or(Error::Malformed(Malformed::DuplicateMember))?;
-        if has_duplicates(&payload.rest) {
+        if !unique || has_duplicates(&payload.rest) {
             return Err(Error::Malformed(Malformed::DuplicateMember));
         }
         Ok(payload)
@@ -87,9 +90,20 @@ impl<'a> Payload<'a> {
     }
 
     /// Decodes the custom claims from the non-registered members.
-    pub(crate) fn custom<C: DeserializeOwned>(&self) -> Result<C, Error> {
-        let map = MapDeserializer::<_, serde_json::Error>::new(self.rest.iter().map(|(k, v)| (k.clone(), *v)));
-        serde_path_to_error::deserialize(map).map_err(|e| {
+    pub(crate) fn custom<C: DeserializeOwned + 'static>(&self) -> Result<C, Error> {
+        if TypeId::of::<C>() == TypeId::of::<NoClaims>() {
+            // Nothing to decode (`NoClaims` ignores every member).
+            if let Ok(none) = C::deserialize(UnitDeserializer::<serde_json::Error>::new()) {
+                return Ok(none);
+            }
+        }
+        let members = || MapDeserializer::<_, serde_json::Error>::new(self.rest.iter().map(|(k, v)| (k.clone(), *v)));
+        // The path to a failing claim is tracked only once decoding has
+        // failed: decoding again is deterministic, and success stays cheap.
+        if let Ok(claims) = C::deserialize(members()) {
+            return Ok(claims);
+        }
+        serde_path_to_error::deserialize(members()).map_err(|e| {
             let path = e.path().to_string();
             Error::InvalidCustomClaim {
                 path: if path == "." { "(claims)".into() } else { path.into_boxed_str() },
@@ -116,21 +130,20 @@ fn has_duplicates(rest: &[(Cow<'_, str>, &RawValue)]) -> bool {
     keys.windows(2).any(|w| w[0] == w[1])
 }
 
-/// `None` when a member appears twice.
-struct PayloadVisitor;
+/// Fills the payload; `false` when a registered member appears twice.
+struct PayloadVisitor<'p, 'de>(&'p mut Payload<'de>);
 
-impl<'de> Visitor<'de> for PayloadVisitor {
-    type Value = Option<Payload<'de>>;
+impl<'de> Visitor<'de> for PayloadVisitor<'_, 'de> {
+    type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object of claims")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut reg = Registered::default();
-        let mut rest = Vec::new();
+        let Payload { reg, rest } = self.0;
         let mut duplicate = false;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(key) = map.next_key_seed(NameSeed)? {
             let slot = match &*key {
                 "iss" => &mut reg.iss,
                 "sub" => &mut reg.sub,
@@ -155,6 +168,10 @@ impl<'de> Visitor<'de> for PayloadVisitor {
                 "cid" => &mut reg.cid,
                 "sid" => &mut reg.sid,
                 _ => {
+                    if rest.capacity() == 0 {
+                        // One allocation for the usual number of custom claims.
+                        rest.reserve(16);
+                    }
                     rest.push((key, map.next_value::<&'de RawValue>()?));
                     continue;
                 }
@@ -166,7 +183,7 @@ impl<'de> Visitor<'de> for PayloadVisitor {
                 *slot = Some(decode_raw(map.next_value::<&'de RawValue>()?));
             }
         }
-        Ok((!duplicate).then_some(Payload { reg, rest }))
+        Ok(!duplicate)
     }
 }
 
@@ -174,8 +191,53 @@ impl<'de> Visitor<'de> for PayloadVisitor {
 /// number beyond `f64`, like `1e400`, or nesting deeper than its limit) is
 /// `Other`, so that claim is reported malformed by name, not the whole payload.
 fn decode_raw(raw: &RawValue) -> Value<'_> {
-    let mut de = serde_json::Deserializer::from_str(raw.get());
+    let json = raw.get();
+    // The usual shapes, read straight from the text the parser has already
+    // checked: a string without escapes, a small non-negative integer.
+    if let Some(s) = json.strip_prefix('"').and_then(|s| s.strip_suffix('"'))
+        && !s.contains('\\')
+    {
+        return Value::Str(Cow::Borrowed(s));
+    }
+    if (1..=18).contains(&json.len())
+        && json.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(i) = json.parse::<i64>()
+    {
+        return Value::Int(i);
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
     de.deserialize_any(ValueVisitor).unwrap_or(Value::Other)
+}
+
+/// A member name, borrowed from the JSON text unless it has escapes
+/// (`Cow`'s own `Deserialize` always allocates).
+pub(crate) struct NameSeed;
+
+impl<'de> de::DeserializeSeed<'de> for NameSeed {
+    type Value = Cow<'de, str>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(NameVisitor)
+    }
+}
+
+struct NameVisitor;
+
+impl<'de> Visitor<'de> for NameVisitor {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
 }
 
 pub(crate) struct ValueSeed;
