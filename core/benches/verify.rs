@@ -8,13 +8,13 @@
 
 use std::collections::HashSet;
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
 use serde::Deserialize;
 use serde_json::Value;
@@ -287,6 +287,40 @@ fn id_tokens(c: &mut Criterion) {
     }
 }
 
+/// The non-crypto path, stage by stage (`tokenkind::verify::bench`).
+fn stages(c: &mut Criterion) {
+    use tokenkind::verify::bench;
+
+    let f = fixture(Algorithm::ES256);
+    let access = AccessTokenVerifier::<Api>::builder(&f.issuer, &f.audience).keys(f.keys.clone()).build().unwrap();
+    let id = IdTokenVerifier::<Profile>::builder(&f.issuer, &f.client_id).keys(f.keys.clone()).build().unwrap();
+    let payload = b64(f.access.split('.').nth(1).expect("payload"));
+    // A JWKS of ten keys; the token's key is the last one.
+    let issuers: Vec<DevIssuer> = (0..10).map(|_| DevIssuer::new()).collect();
+    let keys: Vec<Value> =
+        issuers.iter().map(|d| serde_json::from_str::<Value>(&d.jwks()).expect("jwks")["keys"][0].clone()).collect();
+    let jwks = KeySet::from_jwks(&serde_json::json!({ "keys": keys }).to_string()).expect("jwks of ten keys");
+    let kid = issuers[9].kid();
+    assert!(
+        bench::header(&f.access) && bench::payload(&payload) && bench::select_key(&jwks, Some(kid), Algorithm::ES256)
+    );
+    assert!(bench::access_claims(&access, &f.access) && bench::id_claims(&id, &f.id, NONCE));
+
+    let mut g = c.benchmark_group("stages");
+    g.bench_function("header: split, base64, JSON, alg", |b| b.iter(|| bench::header(black_box(&f.access))));
+    g.bench_function("key lookup by kid, 10 keys", |b| {
+        b.iter(|| bench::select_key(&jwks, Some(black_box(kid)), Algorithm::ES256));
+    });
+    g.bench_function("payload JSON into claim slots", |b| b.iter(|| bench::payload(black_box(&payload))));
+    g.bench_function("access token, all but the signature", |b| {
+        b.iter(|| bench::access_claims(&access, black_box(&f.access)));
+    });
+    g.bench_function("ID token (10 custom claims), all but the signature", |b| {
+        b.iter(|| bench::id_claims(&id, black_box(&f.id), NONCE));
+    });
+    g.finish();
+}
+
 fn scopes(c: &mut Criterion) {
     let mut g = c.benchmark_group("scopes");
     g.bench_function("ScopeSet::parse (5 scopes)", |b| b.iter(|| ScopeSet::<Api>::parse(black_box(SCOPE))));
@@ -299,5 +333,86 @@ fn config() -> Criterion {
     Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3))
 }
 
-criterion_group! { name = benches; config = config(); targets = access_tokens, id_tokens, scopes }
-criterion_main!(benches);
+criterion_group! { name = benches; config = config(); targets = access_tokens, id_tokens, stages, scopes }
+
+/// Ratios measured in alternating batches (A, B, B, A, ...): drift of the
+/// machine's speed during a run (2 noisy cores) falls on both sides alike.
+/// Prints the median and the quartiles of the per-round ratios.
+fn paired(name: &str, mut a: impl FnMut() -> bool, mut b: impl FnMut() -> bool) {
+    const ROUNDS: usize = 40;
+    let batch = |f: &mut dyn FnMut() -> bool, n: u32| {
+        let start = Instant::now();
+        for _ in 0..n {
+            black_box(f());
+        }
+        start.elapsed().as_secs_f64()
+    };
+    // Batches of about 5 ms of the slower side.
+    let probe = batch(&mut a, 20).max(batch(&mut b, 20)) / 20.0;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let n = ((0.005 / probe) as u32).max(10);
+    let mut ratios: Vec<f64> = (0..ROUNDS)
+        .map(|round| {
+            if round % 2 == 0 {
+                let ta = batch(&mut a, n);
+                ta / batch(&mut b, n)
+            } else {
+                let tb = batch(&mut b, n);
+                batch(&mut a, n) / tb
+            }
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    println!(
+        "{name:<40} {:.3}  (quartiles {:.3}–{:.3}, {ROUNDS} rounds of {n})",
+        ratios[ROUNDS / 2],
+        ratios[ROUNDS / 4],
+        ratios[3 * ROUNDS / 4]
+    );
+}
+
+fn paired_ratios() {
+    println!("\npaired ratios (median of alternating batches)");
+    for (alg, name) in ALGS {
+        let f = fixture(alg);
+        let verifier =
+            AccessTokenVerifier::<Api>::builder(&f.issuer, &f.audience).keys(f.keys.clone()).build().unwrap();
+        let validation = validation(&f, &f.audience, &["exp", "iat", "iss", "aud", "sub"]);
+        let (message, sig) = signed_parts(&f.access);
+        let tokenkind = || verifier.verify(black_box(&f.access)).is_ok_and(|t| t.has_scope(Api::Admin));
+        let floor = || f.floor.verify(black_box(message), black_box(&sig));
+        let jwt = || jsonwebtoken::decode::<JwtAccessClaims>(black_box(&f.access), &f.decoding, &validation).is_ok();
+        paired(&format!("access/{name}: tokenkind / floor"), tokenkind, floor);
+        paired(&format!("access/{name}: tokenkind / jsonwebtoken"), tokenkind, jwt);
+        paired(&format!("access/{name}: jsonwebtoken / floor"), jwt, floor);
+    }
+    for (alg, name) in ALGS {
+        let f = fixture(alg);
+        let verifier =
+            IdTokenVerifier::<Profile>::builder(&f.issuer, &f.client_id).keys(f.keys.clone()).build().unwrap();
+        let validation = validation(&f, &f.client_id, &["exp", "iat", "iss", "aud", "sub"]);
+        let (message, sig) = signed_parts(&f.id);
+        let tokenkind = || verifier.verify(black_box(&f.id), Nonce::Expected(NONCE)).is_ok();
+        let floor = || f.floor.verify(black_box(message), black_box(&sig));
+        let jwt = || {
+            jsonwebtoken::decode::<JwtIdClaims>(black_box(&f.id), &f.decoding, &validation)
+                .is_ok_and(|t| t.claims.nonce == NONCE)
+        };
+        paired(&format!("id/{name}: tokenkind / floor"), tokenkind, floor);
+        paired(&format!("id/{name}: tokenkind / jsonwebtoken"), tokenkind, jwt);
+    }
+}
+
+fn main() {
+    // `cargo bench --bench verify -- <filter>`: the paired ratios run with
+    // no filter, or with the filter `paired` alone.
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let test_mode = std::env::args().any(|a| a == "--test" || a == "--list");
+    if filter.as_deref() != Some("paired") {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+    }
+    if !test_mode && filter.as_deref().is_none_or(|f| f == "paired") {
+        paired_ratios();
+    }
+}

@@ -52,7 +52,7 @@ struct Key {
     verifiers: Vec<(Algorithm, Verifier)>,
 }
 
-enum Verifier {
+pub(crate) enum Verifier {
     Public(ParsedPublicKey),
     Hmac(Box<hmac::Key>),
 }
@@ -189,6 +189,11 @@ impl KeySet {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), Error> {
+        if self.select(kid, alg)?.verify(message, signature) { Ok(()) } else { Err(Error::BadSignature) }
+    }
+
+    /// The key selection of [`KeySet::verify`], alone.
+    pub(crate) fn select(&self, kid: Option<&str>, alg: Algorithm) -> Result<&Verifier, Error> {
         let key = if let Some(kid) = kid {
             // Several keys may share a `kid` (one per algorithm): prefer the one that fits.
             let mut same_kid = self.keys.iter().filter(|k| k.kid.as_deref() == Some(kid));
@@ -204,10 +209,7 @@ impl KeySet {
         let Some(key) = key else {
             return Err(Error::UnknownKey { kid: kid.map(crate::error::Echo::new) });
         };
-        let Some(verifier) = key.verifier(alg) else {
-            return Err(Error::DisallowedAlgorithm { alg: crate::error::Echo::new(alg.as_str()) });
-        };
-        if verifier.verify(message, signature) { Ok(()) } else { Err(Error::BadSignature) }
+        key.verifier(alg).ok_or_else(|| Error::DisallowedAlgorithm { alg: crate::error::Echo::new(alg.as_str()) })
     }
 }
 

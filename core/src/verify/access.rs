@@ -83,7 +83,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     }
 
     /// Every check after the signature: token kind, then the claims.
-    fn check_claims(&self, verified: &super::jws::Verified<'_>) -> Result<AccessToken<S, C>, Error> {
+    pub(super) fn check_claims(&self, verified: &super::jws::Verified<'_>) -> Result<AccessToken<S, C>, Error> {
         let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
         let payload = Payload::parse(verified.payload(&mut stack, &mut heap)?)?;
         self.check_kind(verified.header.typ.as_ref().map(super::jws::Typ::as_str), &payload)?;

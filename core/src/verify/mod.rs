@@ -7,6 +7,9 @@
 //! named after it, with its RFC section.
 
 mod access;
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub mod bench;
 mod id;
 mod issuers;
 pub(crate) mod jws;
