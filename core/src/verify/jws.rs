@@ -5,6 +5,7 @@
 use core::fmt;
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -47,17 +48,60 @@ pub(crate) fn verify<'t>(
     max_len: usize,
     allowed: AlgSet,
     keys: &KeySet,
+    headers: &HeaderCache,
 ) -> Result<Verified<'t>, Error> {
     check_length(token, max_len)?;
     let (header_b64, payload_b64, signature_b64) = split(token)?;
+    let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
+    let (mut signature_stack, mut signature_heap) = ([0u8; SIGNATURE_STACK], Vec::new());
+    if let Some(known) = headers.get(header_b64) {
+        let alg = check_algorithm(known.alg.as_str(), allowed)?;
+        let signature = decode_into(signature_b64, &mut signature_stack, &mut signature_heap)?;
+        keys.verify(known.kid.as_deref(), alg, signing_input, signature)?;
+        return Ok(Verified { header: Header { alg, typ: known.typ.clone() }, payload: payload_b64 });
+    }
     let (mut header_stack, mut header_heap) = ([0u8; HEADER_STACK], Vec::new());
     let raw = parse_header(decode_into(header_b64, &mut header_stack, &mut header_heap)?)?;
     let alg = check_algorithm(&raw.alg, allowed)?;
-    let (mut signature_stack, mut signature_heap) = ([0u8; SIGNATURE_STACK], Vec::new());
     let signature = decode_into(signature_b64, &mut signature_stack, &mut signature_heap)?;
-    let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
     keys.verify(raw.kid.as_deref(), alg, signing_input, signature)?;
-    Ok(Verified { header: Header { alg, typ: raw.typ.as_deref().map(Typ::new) }, payload: payload_b64 })
+    let typ = raw.typ.as_deref().map(Typ::new);
+    headers.remember(header_b64, alg, typ.as_ref(), raw.kid.as_deref());
+    Ok(Verified { header: Header { alg, typ }, payload: payload_b64 })
+}
+
+/// The parsed headers of the last few distinct headers that came with a
+/// valid signature. An issuer signs all its tokens under a handful of
+/// headers, and parsing one is a pure function of its text, so a token whose
+/// header segment is byte for byte a known one skips the parse. Only headers
+/// whose signature verified are kept: tokens nobody signed cannot take the
+/// slots. The slots fill once and are then read without a lock.
+#[derive(Clone, Default)]
+pub(crate) struct HeaderCache([OnceLock<KnownHeader>; 4]);
+
+#[derive(Clone)]
+struct KnownHeader {
+    segment: Box<str>,
+    alg: Algorithm,
+    typ: Option<Typ>,
+    kid: Option<Box<str>>,
+}
+
+impl HeaderCache {
+    fn get(&self, segment: &str) -> Option<&KnownHeader> {
+        self.0.iter().filter_map(OnceLock::get).find(|h| *h.segment == *segment)
+    }
+
+    fn remember(&self, segment: &str, alg: Algorithm, typ: Option<&Typ>, kid: Option<&str>) {
+        if segment.len() > HEADER_STACK {
+            return;
+        }
+        if let Some(slot) = self.0.iter().find(|s| s.get().is_none()) {
+            let known = KnownHeader { segment: segment.into(), alg, typ: typ.cloned(), kid: kid.map(Into::into) };
+            // Another thread may fill the slot first; this header then waits for the next token.
+            let _ = slot.set(known);
+        }
+    }
 }
 
 /// The JWS layer without the key and signature: for the stage benchmarks only.
@@ -72,6 +116,7 @@ pub(crate) fn unsigned(token: &str) -> Result<Verified<'_>, Error> {
 }
 
 /// A header `typ`, kept inline when short (every registered media type is).
+#[derive(Clone)]
 pub(crate) enum Typ {
     Inline { len: u8, bytes: [u8; Typ::INLINE] },
     Heap(Box<str>),

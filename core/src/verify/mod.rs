@@ -154,6 +154,7 @@ impl Common {
             max_token_len: self.max_token_len,
             allowed,
             clock: self.clock,
+            headers: jws::HeaderCache::default(),
         })
     }
 }
@@ -167,13 +168,14 @@ struct Built {
     max_token_len: usize,
     allowed: AlgSet,
     clock: Arc<dyn Clock>,
+    headers: jws::HeaderCache,
 }
 
 impl Built {
     /// Checks the JWS with the keys at hand; a remote key source never waits
     /// here (a missing key starts a refresh in the background).
     fn verify_jws<'t>(&self, token: &'t str) -> Result<jws::Verified<'t>, Error> {
-        let check = |keys: &KeySet| jws::verify(token, self.max_token_len, self.allowed, keys);
+        let check = |keys: &KeySet| jws::verify(token, self.max_token_len, self.allowed, keys, &self.headers);
         match &self.keys {
             KeySource::Static(keys) => check(keys),
             #[cfg(feature = "remote")]
@@ -187,7 +189,9 @@ impl Built {
         match &self.keys {
             #[cfg(feature = "remote")]
             KeySource::Remote(remote) => {
-                remote.verify_waiting(|keys| jws::verify(token, self.max_token_len, self.allowed, keys)).await
+                remote
+                    .verify_waiting(|keys| jws::verify(token, self.max_token_len, self.allowed, keys, &self.headers))
+                    .await
             }
             _ => self.verify_jws(token),
         }
