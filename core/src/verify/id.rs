@@ -89,7 +89,11 @@ impl<C: IdClaims> IdTokenVerifier<C> {
     }
 
     /// Every check after the signature (§3.1.3.7 steps 2–13).
-    pub(super) fn check_claims(&self, verified: &super::jws::Verified<'_>, nonce: Nonce<'_>) -> Result<IdToken<C>, Error> {
+    pub(super) fn check_claims(
+        &self,
+        verified: &super::jws::Verified<'_>,
+        nonce: Nonce<'_>,
+    ) -> Result<IdToken<C>, Error> {
         let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
         let payload = Payload::parse(verified.payload(&mut stack, &mut heap)?)?;
         check_kind(verified.header.typ.as_ref().map(super::jws::Typ::as_str), &payload)?;
