@@ -175,12 +175,12 @@ fn threads(c: &mut Criterion) {
 
 /// Throughput of 2 threads over 1, from alternating batches.
 fn paired_scaling() {
-    const ROUNDS: usize = 20;
+    const ROUNDS: usize = 60;
     println!("\nthroughput of 2 threads / 1 thread (median of alternating batches)");
     for case in cases() {
         let probe = run(&*case.work, 1, 50).as_secs_f64() / 50.0;
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let n = ((0.02 / probe) as u64).max(10);
+        let n = ((0.005 / probe) as u64).max(10);
         let mut ratios: Vec<f64> = (0..ROUNDS)
             .map(|round| {
                 let (one, two) = if round % 2 == 0 {
