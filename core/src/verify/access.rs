@@ -48,6 +48,7 @@ struct AccessConfig {
     built: Built,
     audience: Box<str>,
     profile: Profile,
+    #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
     web: WebOptions,
 }
 
@@ -200,11 +201,13 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         Ok(set)
     }
 
+    #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
     pub(crate) fn web_options(&self) -> &WebOptions {
         &self.inner.web
     }
 
     /// Builds the HTTP refusal for `source` and records it with `tracing`.
+    #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
     pub(crate) fn rejection(&self, source: RejectionSource) -> Rejection {
         let rejection = Rejection::new(source, &self.inner.web, &self.inner.audience);
         rejection.trace(self.issuer());

@@ -115,6 +115,7 @@ impl Common {
         if !(256..=MAX_MAX_TOKEN_LEN).contains(&self.max_token_len) {
             return Err(ConfigError::Invalid("the token length limit must be between 256 bytes and 1 MiB"));
         }
+        #[cfg_attr(not(feature = "remote"), allow(clippy::infallible_destructuring_match))]
         let keys = match self.keys.ok_or(ConfigError::NoKeys)? {
             KeyConfig::Source(source) => source,
             #[cfg(feature = "remote")]
@@ -185,6 +186,7 @@ impl Built {
 
     /// Like [`Built::verify_jws`]; a remote key source waits for the
     /// (single-flight, rate-limited) refresh a missing key starts.
+    #[cfg_attr(not(feature = "remote"), allow(clippy::unused_async))]
     async fn verify_jws_async<'t>(&self, token: &'t str) -> Result<jws::Verified<'t>, Error> {
         match &self.keys {
             #[cfg(feature = "remote")]

@@ -1,7 +1,7 @@
 //! axum 0.8 extractors (feature `axum`).
 //!
 //! The verifier comes from the router's state through
-//! [`FromRef`](axum_core::extract::FromRef), so a router that does not
+//! [`FromRef`], so a router that does not
 //! provide an [`AccessTokenVerifier`] does not compile.
 //!
 //! ```

@@ -16,6 +16,9 @@
 //! Descriptions are fixed, short texts: they never echo the token, key
 //! material, or anything the token claimed.
 
+// Without a framework adapter, only the parser and the public types are used.
+#![cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+
 #[cfg(feature = "actix-web")]
 pub mod actix;
 #[cfg(feature = "axum")]
