@@ -99,33 +99,9 @@ fn json_value() -> impl Strategy<Value = Value> {
 /// Registered and profile claim names, and some others.
 fn claim_name() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec![
-            "iss",
-            "sub",
-            "aud",
-            "exp",
-            "nbf",
-            "iat",
-            "jti",
-            "nonce",
-            "auth_time",
-            "azp",
-            "acr",
-            "amr",
-            "at_hash",
-            "c_hash",
-            "client_id",
-            "scope",
-            "scp",
-            "cnf",
-            "typ",
-            "token_use",
-            "cid",
-            "sid",
-            "ver",
-            "roles",
-            "permissions",
-        ])
+        prop::sample::select(
+            tokenkind::__private::RESERVED.iter().copied().chain(["ver", "roles", "permissions"]).collect::<Vec<_>>()
+        )
         .prop_map(str::to_owned),
         "[a-z]{1,8}",
     ]
