@@ -3,7 +3,7 @@
 //! same checks (`aliri_axum` with `aliri_tower`: signature, issuer, audience,
 //! expiry, scope). See BENCHMARKS.md.
 //!
-//! `cargo bench -p tokenkind-suite --bench http`
+//! `CARGO_TARGET_DIR=target cargo bench --manifest-path benches/http/Cargo.toml`
 //!
 //! The server runs on a Tokio runtime with one worker thread; the client is
 //! a minimal blocking HTTP/1.1 client on one keep-alive connection, so a
