@@ -1,49 +1,17 @@
 //! Refusals are recorded as `tracing` events at debug level with the reason
 //! and the issuer, and never with the token.
 
-use std::fmt::Write as _;
-use std::sync::{Arc, Mutex};
+#[path = "support/recorder.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod recorder;
 
 use axum::Router;
 use axum::routing::get;
+use recorder::Recorder;
 use tokenkind::dev::DevIssuer;
 use tokenkind::{AccessToken, requires_scope};
 use tokenkind_suite::messages::Api;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
-
-/// Records every event's level and fields as text.
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<(Level, String)>>>);
-
-struct Fields(String);
-
-impl Visit for Fields {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, "{}={value:?} ", field.name());
-    }
-}
-
-impl Subscriber for Recorder {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        if event.metadata().target().starts_with("tokenkind") {
-            let mut fields = Fields(String::new());
-            event.record(&mut fields);
-            self.0.lock().unwrap().push((*event.metadata().level(), fields.0));
-        }
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
+use tracing::Level;
 
 #[requires_scope("write:messages")]
 async fn post(_token: AccessToken<Api>) -> &'static str {
