@@ -75,6 +75,13 @@ fn auth0_access_token_accepted_id_token_refused() {
         v.verify(&id_no_nonce).unwrap_err(),
         Error::WrongAudience { expected: "https://messages.example".into() }
     );
+    // A bare ID token (no nonce, no azp) is told it is not for this API, not that it lacks `azp`.
+    let bare = mint(
+        &dev,
+        Some("JWT"),
+        json!({"iss": iss, "sub": "auth0|64f1", "aud": "spa-client-id", "iat": NOW, "exp": NOW + 60}),
+    );
+    assert_eq!(v.verify(&bare).unwrap_err(), Error::WrongAudience { expected: "https://messages.example".into() });
 }
 
 #[test]

@@ -115,6 +115,17 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         let iss = require("iss", string_ref("iss", r.iss.as_ref())?)?;
         self.inner.built.check_issuer(iss)?;
 
+        // The audience first (except under Cognito, whose audience is the
+        // client): a token for someone else, such as an ID token, is told so.
+        let audience = payload::audience(r.aud.as_ref())?;
+        let audience = if self.inner.profile.audience_is_client() {
+            audience
+        } else {
+            let audience = require("aud", audience)?;
+            check_audience(&audience, &self.inner.audience)?;
+            Some(audience)
+        };
+
         let client_claim = self.inner.profile.client_claim();
         let client_slot = match client_claim {
             "azp" => r.azp.as_ref(),
@@ -122,18 +133,10 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             _ => r.client_id.as_ref(),
         };
         let client_id = require(client_claim, string_ref(client_claim, client_slot)?)?;
-
-        let audience = payload::audience(r.aud.as_ref())?;
-        let audience = if self.inner.profile.audience_is_client() {
-            if client_id != &*self.inner.audience {
-                return Err(Error::WrongAudience { expected: self.inner.audience.clone() });
-            }
-            audience.unwrap_or_else(|| crate::token::Audience::one(client_id.into()))
-        } else {
-            let audience = require("aud", audience)?;
-            check_audience(&audience, &self.inner.audience)?;
-            audience
-        };
+        if self.inner.profile.audience_is_client() && client_id != &*self.inner.audience {
+            return Err(Error::WrongAudience { expected: self.inner.audience.clone() });
+        }
+        let audience = audience.unwrap_or_else(|| crate::token::Audience::one(client_id.into()));
 
         let times = self.inner.built.check_times(r)?;
 
