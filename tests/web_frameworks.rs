@@ -15,22 +15,22 @@ use tokenkind::{AccessToken, AccessTokenVerifier, requires_scope};
 use tokenkind_suite::messages::Api;
 use web::{answer, challenge, get};
 
-// ---- the handlers, one set per framework ----
+// ---- the handlers: the guarded ones serve both frameworks ----
+
+#[requires_scope("read:messages", "write:messages")]
+async fn both(token: AccessToken<Api>) -> String {
+    token.subject().to_owned()
+}
+
+#[requires_scope(any("write:messages", "delete:messages"))]
+async fn either(_token: AccessToken<Api>) -> &'static str {
+    "either"
+}
 
 mod axum_app {
     use super::*;
     use axum::Router;
     use axum::routing::get;
-
-    #[requires_scope("read:messages", "write:messages")]
-    async fn both(token: AccessToken<Api>) -> String {
-        token.subject().to_owned()
-    }
-
-    #[requires_scope(any("write:messages", "delete:messages"))]
-    async fn either(_token: AccessToken<Api>) -> &'static str {
-        "either"
-    }
 
     async fn maybe(token: Option<AccessToken<Api>>) -> String {
         token.map_or_else(|| "anonymous".to_owned(), |t| t.subject().to_owned())
@@ -57,16 +57,6 @@ mod actix_app {
     use super::*;
     use actix_web::{App, HttpServer, web};
     use tokenkind::web::actix::OptionalAccessToken;
-
-    #[requires_scope("read:messages", "write:messages")]
-    async fn both(token: AccessToken<Api>) -> String {
-        token.subject().to_owned()
-    }
-
-    #[requires_scope(any("write:messages", "delete:messages"))]
-    async fn either(_token: AccessToken<Api>) -> &'static str {
-        "either"
-    }
 
     async fn maybe(token: OptionalAccessToken<Api>) -> String {
         token.0.map_or_else(|| "anonymous".to_owned(), |t| t.subject().to_owned())

@@ -1,21 +1,12 @@
-//! Shared fixtures: one scope enum, hand-built tokens for cases the dev issuer won't sign.
-#![allow(dead_code, unreachable_pub)]
+//! Shared fixtures: the scope enum, hand-built tokens for cases the dev issuer won't sign.
+#![allow(dead_code, unused_imports, unreachable_pub)]
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
-use tokenkind::Scopes;
 
-#[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
-#[allow(clippy::enum_variant_names)] // scope names mirror the scope strings
-pub enum Api {
-    #[scope("read:messages")]
-    ReadMessages,
-    #[scope("write:messages")]
-    WriteMessages,
-    #[scope("delete:messages")]
-    DeleteMessages,
-}
+/// The messages API's scopes (and their `api_scope` markers), shared with the examples.
+pub use tokenkind_suite::messages::{Api, api_scope};
 
 /// A fixed "now" for time tests.
 pub const NOW: i64 = 1_800_000_000;
