@@ -463,3 +463,81 @@ fn header_shape_rules() {
     let trailing = format!("{}.{}", common::b64(br#"{"alg":"ES256"} x"#), raw.split_once('.').unwrap().1);
     assert_eq!(v.verify(&trailing).unwrap_err(), Error::Malformed(Malformed::Header));
 }
+
+#[test]
+fn custom_claim_errors_never_echo_the_value() {
+    let dev = DevIssuer::new();
+    let v = dev.access_token_verifier_with::<Api, Tenant>().clock(|| NOW).build().unwrap();
+    let secret = "alice@example.com";
+    let err = v.verify(&token(&dev).claim("tenant", "t-1").claim("seats", secret).sign()).unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidCustomClaim { path: "seats".into(), message: "invalid type: string, expected u32".into() }
+    );
+    let err = v.verify(&token(&dev).claim("tenant", "t-1").claim("seats", -7).sign()).unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidCustomClaim { path: "seats".into(), message: "invalid value: integer, expected u32".into() }
+    );
+    let err = v.verify(&token(&dev).claim("tenant", json!({"name": secret})).sign()).unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidCustomClaim { path: "tenant".into(), message: "invalid type: map, expected a string".into() }
+    );
+    let err = v.verify(&token(&dev).claim("seats", 3).sign()).unwrap_err();
+    assert_eq!(err, Error::InvalidCustomClaim { path: "(claims)".into(), message: "missing field `tenant`".into() });
+    for err in [
+        v.verify(&token(&dev).claim("tenant", "t-1").claim("seats", secret).sign()).unwrap_err(),
+        v.verify(&token(&dev).claim("tenant", secret).claim("seats", 1.5).sign()).unwrap_err(),
+    ] {
+        assert!(!err.to_string().contains("alice"), "{err}");
+        assert!(!format!("{err:?}").contains("alice"), "{err:?}");
+    }
+}
+
+#[derive(AccessClaims, serde::Deserialize, Debug)]
+#[allow(dead_code)]
+struct Plan {
+    plan: Tier,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(rename_all = "lowercase")]
+enum Tier {
+    Free,
+    Team,
+}
+
+#[test]
+fn custom_claim_errors_leave_out_unknown_variants() {
+    let dev = DevIssuer::new();
+    let v = dev.access_token_verifier_with::<Api, Plan>().clock(|| NOW).build().unwrap();
+    let err = v.verify(&token(&dev).claim("plan", "alice@example.com").sign()).unwrap_err();
+    assert_eq!(
+        err,
+        Error::InvalidCustomClaim { path: "plan".into(), message: "unknown variant, expected `free` or `team`".into() }
+    );
+}
+
+#[test]
+fn sender_constrained_token_is_refused_as_bearer() {
+    let (dev, v) = setup();
+    let bindings = [
+        json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}),
+        json!({"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}),
+        json!({}),
+        json!({"unknown": 1}),
+        json!("not an object"),
+        json!(null),
+    ];
+    for cnf in bindings {
+        let err = v.verify(&token(&dev).claim("cnf", cnf.clone()).sign()).unwrap_err();
+        assert_eq!(err, Error::SenderConstrained, "{cnf}");
+        assert_eq!(err.code(), ErrorCode::InvalidToken);
+    }
+    assert_eq!(
+        Error::SenderConstrained.to_string(),
+        "the access token is bound to a key or certificate (`cnf`) and must be presented with its proof of \
+         possession (DPoP or mutual TLS), not as a bearer token"
+    );
+}

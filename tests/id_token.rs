@@ -126,7 +126,13 @@ fn header_typ_other_than_jwt_is_refused() {
     let (dev, v) = setup();
     assert!(v.verify(&token(&dev).header_typ(None).sign(), Nonce::NotRequested).is_ok());
     let err = v.verify(&token(&dev).header_typ(Some("logout+jwt")).sign(), Nonce::NotRequested).unwrap_err();
-    assert!(matches!(err, Error::WrongTokenType { expected: "JWT", .. }));
+    assert_eq!(err, Error::SecurityEventToken { reason: "its header `typ` is logout+jwt" });
+    let err = v.verify(&token(&dev).header_typ(Some("secevent+jwt")).sign(), Nonce::NotRequested).unwrap_err();
+    assert_eq!(err, Error::SecurityEventToken { reason: "its header `typ` is secevent+jwt" });
+    let err = v.verify(&token(&dev).header_typ(Some("dpop+jwt")).sign(), Nonce::NotRequested).unwrap_err();
+    assert!(matches!(&err, Error::WrongTokenType { expected: "JWT", found: Some(f) } if f.as_str() == "dpop+jwt"));
+    let err = v.verify(&token(&dev).header_typ(Some("at+jwt")).sign(), Nonce::NotRequested).unwrap_err();
+    assert_eq!(err, Error::AccessTokenAsIdToken { reason: "its header `typ` is at+jwt" });
 }
 
 #[test]

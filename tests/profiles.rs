@@ -4,10 +4,12 @@
 
 mod common;
 
+use common::api_scope;
 use common::{Api, NOW};
 use serde_json::{Value, json};
 use tokenkind::dev::DevIssuer;
-use tokenkind::{AccessTokenVerifier, Error, Profile};
+use tokenkind::scope::All;
+use tokenkind::{AccessTokenVerifier, Error, Profile, Scoped};
 
 /// Mints a token with exactly these claims and header `typ`.
 #[allow(clippy::needless_pass_by_value)] // reads best with `json!` inline at each call
@@ -52,7 +54,8 @@ fn auth0_access_token_accepted_id_token_refused() {
     );
     let t = v.verify(&access).unwrap();
     assert_eq!(t.client_id(), "spa-client-id");
-    assert_eq!(t.scopes().iter().collect::<Vec<_>>(), [Api::ReadMessages, Api::DeleteMessages]);
+    // `permissions` lists what the *user* may do; only `scope` is the client's grant.
+    assert_eq!(t.scopes().iter().collect::<Vec<_>>(), [Api::ReadMessages]);
 
     let id = mint(
         &dev,
@@ -163,7 +166,8 @@ fn entra_access_token_accepted_id_token_refused() {
     );
     let t = v.verify(&access).unwrap();
     assert_eq!(t.client_id(), "6e74172b-client");
-    assert_eq!(t.scopes().iter().collect::<Vec<_>>(), [Api::ReadMessages, Api::DeleteMessages]);
+    // A delegated token: `roles` are the user's app roles, never scopes.
+    assert_eq!(t.scopes().iter().collect::<Vec<_>>(), [Api::ReadMessages]);
 
     let id = mint(
         &dev,
@@ -260,4 +264,135 @@ fn profiles_are_named() {
         assert_eq!(Profile::from_name(name), Some(p));
     }
     assert_eq!(Profile::default(), Profile::Rfc9068);
+}
+
+#[test]
+fn scopes_are_only_the_clients_grant_never_the_users_permissions() {
+    // Auth0 RBAC: a client granted only `read:messages`, acting for a user who
+    // may delete, gets no delete scope and no delete proof.
+    let iss = "https://tenant.eu.auth0.com/";
+    let dev = dev(iss);
+    let v = verifier(&dev, "https://messages.example", Profile::Auth0);
+    let access = mint(
+        &dev,
+        Some("JWT"),
+        json!({
+            "iss": iss, "sub": "auth0|64f1", "azp": "third-party-client", "aud": "https://messages.example",
+            "iat": NOW, "exp": NOW + 600, "scope": "read:messages",
+            "permissions": ["read:messages", "write:messages", "delete:messages"]
+        }),
+    );
+    let token = v.verify(&access).unwrap();
+    assert_eq!(
+        token.grant::<api_scope::DeleteMessages>().unwrap_err().to_string(),
+        "the access token lacks the required scope: delete:messages"
+    );
+    let guard = Scoped::<_, All<(api_scope::DeleteMessages, ())>>::check(token);
+    assert!(matches!(guard, Err(Error::InsufficientScope { .. })));
+    // The same under every other profile: `permissions` and `roles` are never scopes.
+    for profile in [Profile::Rfc9068, Profile::Keycloak, Profile::Okta, Profile::Cognito] {
+        let dev = DevIssuer::new();
+        let raw = dev
+            .access_token()
+            .issued_at(NOW)
+            .scope("read:messages")
+            .claim("permissions", json!(["delete:messages"]))
+            .claim("roles", json!(["delete:messages"]))
+            .claim("groups", json!(["delete:messages"]))
+            .claim("typ", "Bearer")
+            .claim("token_use", "access")
+            .claim("cid", dev.client_id())
+            .claim("azp", dev.client_id())
+            .claim("jti", "AT.1")
+            .claim("client_id", if profile == Profile::Cognito { dev.audience() } else { dev.client_id() })
+            .header_typ(Some(if profile == Profile::Rfc9068 { "at+jwt" } else { "JWT" }))
+            .sign();
+        let v = dev.access_token_verifier::<Api>().profile(profile).clock(|| NOW).build().unwrap();
+        let token = v.verify(&raw).unwrap_or_else(|e| panic!("{profile:?}: {e}"));
+        assert_eq!(token.scopes().iter().collect::<Vec<_>>(), [Api::ReadMessages], "{profile:?}");
+    }
+}
+
+#[test]
+fn entra_roles_are_scopes_only_in_app_only_tokens() {
+    let iss = "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0";
+    let dev = dev(iss);
+    let v = verifier(&dev, "api://messages", Profile::EntraId);
+    let base = json!({
+        "aud": "api://messages", "iss": iss, "iat": NOW, "exp": NOW + 3600, "azp": "6e74172b-client",
+        "sub": "AAAAAAAAAA", "tid": "72f988bf", "ver": "2.0", "roles": ["delete:messages"]
+    });
+    let shape = |extra: Value| {
+        let mut claims = base.clone();
+        for (k, v) in extra.as_object().unwrap() {
+            claims[k] = v.clone();
+        }
+        mint(&dev, Some("JWT"), claims)
+    };
+    let scopes = |raw: &str| v.verify(raw).map(|t| t.scopes().iter().collect::<Vec<_>>());
+    // Delegated (`scp` present), whatever `idtyp` says: `roles` are the user's.
+    assert_eq!(scopes(&shape(json!({"scp": "read:messages"}))).unwrap(), [Api::ReadMessages]);
+    assert_eq!(scopes(&shape(json!({"scp": "read:messages", "idtyp": "app"}))).unwrap(), [Api::ReadMessages]);
+    assert_eq!(scopes(&shape(json!({"scp": ["read:messages"], "idtyp": "user"}))).unwrap(), [Api::ReadMessages]);
+    // App-only (client credentials): `roles` are the client's application permissions.
+    assert_eq!(scopes(&shape(json!({"idtyp": "app"}))).unwrap(), [Api::DeleteMessages]);
+    assert_eq!(scopes(&shape(json!({}))).unwrap(), [Api::DeleteMessages]);
+    // A user token without delegated scopes: no scopes at all.
+    assert_eq!(scopes(&shape(json!({"idtyp": "user"}))).unwrap(), []);
+    // Malformed markers are errors, never "delegated" or "app-only" by default.
+    assert_eq!(
+        scopes(&shape(json!({"idtyp": 1}))).unwrap_err(),
+        Error::MalformedClaim { claim: "idtyp", expected: "\"app\" or \"user\"" }
+    );
+    assert_eq!(
+        scopes(&shape(json!({"idtyp": "app", "roles": "delete:messages"}))).unwrap_err(),
+        Error::MalformedClaim { claim: "roles", expected: "an array of strings" }
+    );
+}
+
+#[test]
+fn cognito_audience_is_the_checked_client_id() {
+    let iss = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf";
+    let dev = dev(iss);
+    let v = verifier(&dev, "3n4b5urk1ft4fl3mg5e62d9ado", Profile::Cognito);
+    let access = mint(
+        &dev,
+        None,
+        json!({
+            "sub": "aaaaaaaa-bbbb", "iss": iss, "client_id": "3n4b5urk1ft4fl3mg5e62d9ado", "token_use": "access",
+            "scope": "read:messages", "exp": NOW + 3600, "iat": NOW, "jti": "4f1c", "aud": "someone-else"
+        }),
+    );
+    let token = v.verify(&access).unwrap();
+    assert_eq!(token.audience().iter().collect::<Vec<_>>(), ["3n4b5urk1ft4fl3mg5e62d9ado"]);
+}
+
+#[test]
+fn every_profile_refuses_a_sender_constrained_token_as_bearer() {
+    let cases = [
+        (Profile::Rfc9068, Some("at+jwt")),
+        (Profile::Auth0, Some("JWT")),
+        (Profile::Keycloak, Some("JWT")),
+        (Profile::Okta, None),
+        (Profile::EntraId, Some("JWT")),
+        (Profile::Cognito, None),
+    ];
+    for (profile, typ) in cases {
+        let dev = DevIssuer::new();
+        let raw = dev
+            .access_token()
+            .issued_at(NOW)
+            .claim("typ", "Bearer")
+            .claim("token_use", "access")
+            .claim("cid", dev.client_id())
+            .claim("azp", dev.client_id())
+            .claim("ver", "2.0")
+            .claim("jti", "AT.1")
+            .claim("client_id", if profile == Profile::Cognito { dev.audience() } else { dev.client_id() })
+            .claim("cnf", json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}))
+            .header_typ(typ)
+            .sign();
+        let v = dev.access_token_verifier::<Api>().profile(profile).clock(|| NOW).build().unwrap();
+        assert_eq!(v.verify(&raw).unwrap_err(), Error::SenderConstrained, "{profile:?}");
+    }
 }

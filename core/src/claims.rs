@@ -113,6 +113,7 @@ pub const RESERVED: &[&str] = &[
     "token_use",
     "cid",
     "sid",
+    "events",
 ];
 
 /// Runs a `#[claims(validate = path)]` hook; the wrapper gives the hook a

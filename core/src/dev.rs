@@ -240,6 +240,25 @@ impl TokenBuilder<'_> {
         self.claim("nonce", nonce)
     }
 
+    /// Sets `at_hash` for `access_token` (OpenID Connect Core §3.1.3.6),
+    /// with the hash of the token's algorithm as chosen so far.
+    pub fn access_token_hash(self, access_token: &str) -> Self {
+        let hash = self.left_half_hash(access_token);
+        self.claim("at_hash", hash)
+    }
+
+    /// Sets `c_hash` for the authorization code `code` (OpenID Connect Core §3.3.2.11).
+    pub fn code_hash(self, code: &str) -> Self {
+        let hash = self.left_half_hash(code);
+        self.claim("c_hash", hash)
+    }
+
+    fn left_half_hash(&self, value: &str) -> String {
+        let alg = self.alg.unwrap_or(self.issuer.algorithm);
+        let digest = aws_lc_rs::digest::digest(alg.digest(), value.as_bytes());
+        b64(&digest.as_ref()[..digest.as_ref().len() / 2])
+    }
+
     /// Sets `aud`.
     pub fn audience(self, aud: impl Into<Value>) -> Self {
         self.claim("aud", aud)
@@ -353,7 +372,7 @@ fn generate(algorithm: Algorithm, kid: &str, rng: &SystemRandom) -> (EncodingKey
             let mut secret = vec![0u8; 64];
             rng.fill(&mut secret).expect(FAILED);
             let keys = KeySet::new().with_hmac(Some(kid), &secret, algorithm).expect(FAILED);
-            return (EncodingKey::from_secret(&secret), Value::Null, keys);
+            return (EncodingKey::from_secret(&secret).expect(FAILED), Value::Null, keys);
         }
         Algorithm::ES256 | Algorithm::ES384 => {
             let (signing, crv) = if algorithm == Algorithm::ES256 {

@@ -160,6 +160,22 @@ pub enum Error {
         /// The rule that identified it as an ID token.
         reason: &'static str,
     },
+    /// The access token is bound to a key or a certificate (it carries `cnf`,
+    /// RFC 7800): DPoP (RFC 9449) or mutual TLS (RFC 8705). It is only valid
+    /// together with proof of possession, never as a bearer token.
+    #[error(
+        "the access token is bound to a key or certificate (`cnf`) and must be presented with its proof of possession (DPoP or mutual TLS), not as a bearer token"
+    )]
+    SenderConstrained,
+    /// A Security Event Token, such as a Back-Channel Logout token, was
+    /// presented as an ID or access token (RFC 8417 §2.2, RFC 8725 §3.12).
+    #[error(
+        "a logout or other security event token was presented where an ID or access token is required ({reason}); it only reports an event"
+    )]
+    SecurityEventToken {
+        /// The rule that identified it.
+        reason: &'static str,
+    },
     /// An access token was presented where an ID token is required.
     #[error("an access token was presented where an ID token is required ({reason})")]
     AccessTokenAsIdToken {
@@ -245,6 +261,9 @@ pub enum Error {
     /// The access token's hash in the ID token (`at_hash`) does not match.
     #[error("the ID token's `at_hash` does not match the access token")]
     AccessTokenHashMismatch,
+    /// The authorization code's hash in the ID token (`c_hash`) does not match.
+    #[error("the ID token's `c_hash` does not match the authorization code")]
+    CodeHashMismatch,
     /// The custom claims could not be decoded into the claims type.
     #[error("the token's claim `{path}` is invalid: {message}")]
     InvalidCustomClaim {

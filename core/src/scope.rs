@@ -10,6 +10,7 @@ use core::fmt;
 use core::marker::PhantomData;
 use core::ops::Deref;
 
+use crate::claims::AccessClaims;
 use crate::error::Error;
 use crate::token::AccessToken;
 
@@ -33,7 +34,7 @@ use crate::token::AccessToken;
 /// assert_eq!(Api::from_scope("write:messages"), Some(Api::WriteMessages));
 /// assert_eq!(Api::from_scope("Write:Messages"), None); // scopes are case-sensitive
 /// ```
-pub trait Scopes: Copy + Eq + Send + Sync + 'static {
+pub trait Scopes: Sized + Send + Sync + 'static + DerivedScopes {
     /// The scope strings, in declaration order: the scope at index `i` is bit `i`.
     const NAMES: &'static [&'static str];
     /// Every variant, in declaration order.
@@ -42,21 +43,34 @@ pub trait Scopes: Copy + Eq + Send + Sync + 'static {
     const TYPE_NAME: &'static str;
 
     /// This scope's index in [`Scopes::NAMES`].
-    fn index(self) -> usize;
+    fn index(&self) -> usize;
 
     /// The index of a scope string, if the enum declares it (exact, case-sensitive match).
     fn index_of(scope: &str) -> Option<usize>;
 
+    /// The variant at `index` in declaration order, if there is one.
+    fn from_index(index: usize) -> Option<Self>;
+
     /// This scope's string, as it appears in a token's `scope` claim.
-    fn as_str(self) -> &'static str {
-        Self::NAMES[self.index()]
+    fn as_str(&self) -> &'static str {
+        Self::NAMES.get(self.index()).copied().unwrap_or_default()
     }
 
     /// The variant for a scope string, if the enum declares it.
     fn from_scope(scope: &str) -> Option<Self> {
-        Self::index_of(scope).map(|i| Self::ALL[i])
+        Self::index_of(scope).and_then(Self::from_index)
     }
 }
+
+/// Implemented by `#[derive(Scopes)]` alone: it seals [`Scopes`], whose
+/// impl decides which scope strings map to which bits.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a scope enum derived with `#[derive(Scopes)]`",
+    label = "`#[derive(Scopes)]` missing here",
+    note = "scope enums are declared with `#[derive(Scopes)]` and one `#[scope(\"...\")]` per variant; `Scopes` cannot be implemented by hand"
+)]
+pub trait DerivedScopes {}
 
 /// The set of declared scopes a token was granted: one bit per scope.
 ///
@@ -129,6 +143,11 @@ impl<S: Scopes> ScopeSet<S> {
         self.bits & bit(scope.index()) != 0
     }
 
+    /// Whether the set holds the scope at `index` of [`Scopes::NAMES`].
+    pub(crate) fn contains_index(&self, index: usize) -> bool {
+        self.bits & bit(index) != 0
+    }
+
     /// Whether the set holds every scope of `other`.
     pub fn contains_all(&self, other: ScopeSet<S>) -> bool {
         self.bits & other.bits == other.bits
@@ -151,7 +170,7 @@ impl<S: Scopes> ScopeSet<S> {
 
     /// The scopes in the set, in declaration order.
     pub fn iter(&self) -> impl Iterator<Item = S> + '_ {
-        S::ALL.iter().copied().filter(move |s| self.contains(*s))
+        (0..S::NAMES.len()).filter(move |i| self.bits & bit(*i) != 0).filter_map(S::from_index)
     }
 
     pub(crate) const fn bits(&self) -> u128 {
@@ -171,20 +190,27 @@ impl<S: Scopes> FromIterator<S> for ScopeSet<S> {
 
 impl<S: Scopes> fmt::Debug for ScopeSet<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.iter().map(Scopes::as_str)).finish()
+        f.debug_set().entries(self.names()).finish()
     }
 }
 
 impl<S: Scopes> fmt::Display for ScopeSet<S> {
     /// Space-delimited, as in a `scope` claim.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, s) in self.iter().enumerate() {
+        for (i, s) in self.names().enumerate() {
             if i > 0 {
                 f.write_str(" ")?;
             }
-            f.write_str(s.as_str())?;
+            f.write_str(s)?;
         }
         Ok(())
+    }
+}
+
+impl<S: Scopes> ScopeSet<S> {
+    /// The scope strings in the set, in declaration order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        S::NAMES.iter().enumerate().filter(move |(i, _)| self.contains_index(*i)).map(|(_, n)| *n)
     }
 }
 
@@ -257,26 +283,44 @@ impl fmt::Debug for RequiredScopes {
 /// For `enum Api` the derive generates a module `api_scope` (rename it with
 /// `#[scopes(module = name)]`) holding one uninhabited type per variant,
 /// named like the variant: `api_scope::DeleteMessages`. They are used only as
-/// type parameters, in [`Granted`].
-pub trait ScopeMarker: 'static {
+/// type parameters, in [`Granted`]. Only the derive implements this trait.
+pub trait ScopeMarker: DerivedScopeMarker + 'static {
     /// The scope enum this marker belongs to.
     type Set: Scopes;
     /// The scope's index in `Set::NAMES`.
     const INDEX: usize;
+    /// The variant this marker stands for.
+    const SCOPE: Self::Set;
 }
 
-/// Proof that the scope `M` was checked on the current request's access token.
+/// Implemented by `#[derive(Scopes)]` alone: it seals [`ScopeMarker`].
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a scope marker generated by `#[derive(Scopes)]`",
+    note = "scope markers are the types `#[derive(Scopes)]` generates in the enum's `..._scope` module; they cannot be implemented by hand"
+)]
+pub trait DerivedScopeMarker {}
+
+/// Proof that the scope `M` was checked on the access token of the current
+/// request.
 ///
-/// A service function that must only run for callers holding a scope takes a
-/// `Granted<M>` parameter. There are exactly two ways to get one: from a
-/// `#[requires_scope]` guard whose requirement includes that scope
+/// A service function that must only run for callers holding a scope takes
+/// a `Granted<'_, M>` parameter. There are exactly two ways to get one: from
+/// a `#[requires_scope]` guard whose requirement includes that scope
 /// ([`Scoped::grant`], checked at compile time), or from a run-time check on
 /// a verified token ([`AccessToken::grant`]).
+///
+/// A proof borrows the guard or token it came from (`'t`), so it lives no
+/// longer than that request's token: it cannot be kept in a `static`, a
+/// cache or a service struct that outlives the request, nor moved into a
+/// `'static` task, where it could vouch for a later caller whose token lacks
+/// the scope. It is zero-sized; pass it down a call chain by value, by
+/// reference, or [`reborrow`](Granted::reborrow) it for several callees.
 ///
 /// ```
 /// use tokenkind::{requires_scope, AccessToken, Granted, Scopes};
 ///
-/// #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+/// #[derive(Scopes)]
 /// enum Api {
 ///     #[scope("read:messages")]
 ///     ReadMessages,
@@ -284,48 +328,49 @@ pub trait ScopeMarker: 'static {
 ///     DeleteMessages,
 /// }
 ///
-/// fn delete_message(_proof: Granted<api_scope::DeleteMessages>, id: u64) -> u64 {
+/// fn delete_message(_proof: Granted<'_, api_scope::DeleteMessages>, id: u64) -> u64 {
 ///     id
 /// }
 ///
 /// #[requires_scope("delete:messages")]
 /// fn delete_handler(token: AccessToken<Api>, id: u64) -> u64 {
-///     delete_message(token.grant(), id)
+///     let proof = token.grant();
+///     delete_message(proof.reborrow(), id) + delete_message(proof, id)
 /// }
 /// ```
-pub struct Granted<M> {
-    _marker: PhantomData<fn() -> M>,
+pub struct Granted<'t, M> {
+    _marker: PhantomData<(&'t (), fn() -> M)>,
 }
 
-impl<M: ScopeMarker> Granted<M> {
+impl<M: ScopeMarker> Granted<'_, M> {
     const fn new() -> Self {
         Self { _marker: PhantomData }
     }
 
     /// The scope this proof stands for.
     pub fn scope(&self) -> M::Set {
-        <M::Set as Scopes>::ALL[M::INDEX]
+        M::SCOPE
+    }
+
+    /// The same proof, borrowed for a shorter time: hand one to each of
+    /// several callees.
+    pub fn reborrow(&self) -> Granted<'_, M> {
+        Granted::new()
     }
 }
 
-impl<M> Clone for Granted<M> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<M> Copy for Granted<M> {}
-
-impl<M: ScopeMarker> fmt::Debug for Granted<M> {
+impl<M: ScopeMarker> fmt::Debug for Granted<'_, M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Granted").field(&<M::Set as Scopes>::NAMES[M::INDEX]).finish()
+        f.debug_tuple("Granted").field(&<M::Set as Scopes>::NAMES.get(M::INDEX).copied().unwrap_or_default()).finish()
     }
 }
 
 /// A scope requirement, written by `#[requires_scope]` as a type.
 ///
 /// `All<(A, (B, ()))>` requires the scopes of markers `A` and `B`;
-/// `Any<...>` requires one of them.
-pub trait Requirement<S: Scopes>: 'static {
+/// `Any<...>` requires one of them. Sealed: only [`All`] and [`Any`] of
+/// derived markers implement it.
+pub trait Requirement<S: Scopes>: sealed::Requirement + 'static {
     /// The required scopes, as bits of `S`.
     const MASK: u128;
     /// All or any.
@@ -338,7 +383,8 @@ pub struct All<L>(PhantomData<fn() -> L>);
 pub struct Any<L>(PhantomData<fn() -> L>);
 
 /// A list of scope markers of one scope enum `S`: `()` or `(Head, Tail)`.
-pub trait MarkerList<S: Scopes>: 'static {
+/// Sealed.
+pub trait MarkerList<S: Scopes>: sealed::MarkerList + 'static {
     /// The union of the markers' bits.
     const MASK: u128;
 }
@@ -348,6 +394,8 @@ impl<S: Scopes> MarkerList<S> for () {
 impl<S: Scopes, H: ScopeMarker<Set = S>, T: MarkerList<S>> MarkerList<S> for (H, T) {
     const MASK: u128 = bit(H::INDEX) | T::MASK;
 }
+impl sealed::MarkerList for () {}
+impl<H: ScopeMarker, T: sealed::MarkerList> sealed::MarkerList for (H, T) {}
 
 impl<S: Scopes, L: MarkerList<S>> Requirement<S> for All<L> {
     const MASK: u128 = L::MASK;
@@ -357,6 +405,8 @@ impl<S: Scopes, L: MarkerList<S>> Requirement<S> for Any<L> {
     const MASK: u128 = L::MASK;
     const MODE: Mode = Mode::Any;
 }
+impl<L: sealed::MarkerList> sealed::Requirement for All<L> {}
+impl<L: sealed::MarkerList> sealed::Requirement for Any<L> {}
 
 #[doc(hidden)]
 pub struct Here;
@@ -365,14 +415,15 @@ pub struct There<I>(PhantomData<I>);
 
 /// Implemented by a requirement that guarantees the scope of marker `M`.
 ///
-/// `I` is an index the compiler infers; never name it.
+/// `I` is an index the compiler infers; never name it. Sealed: its impls
+/// decide what a guard proves, so only tokenkind writes them.
 #[diagnostic::on_unimplemented(
     message = "this `#[requires_scope]` guard does not prove the scope `{M}`",
     label = "the guard's requirement `{Self}` does not include `{M}`",
     note = "add the scope to the handler's `#[requires_scope(...)]`, or check it at run time with `AccessToken::grant`",
     note = "a guard written with `any(...)` proves none of its scopes, since one of them suffices to pass it"
 )]
-pub trait Proves<M, I> {}
+pub trait Proves<M, I>: sealed::Proves<M, I> {}
 
 #[diagnostic::do_not_recommend]
 impl<M, T> Proves<M, Here> for (M, T) {}
@@ -388,14 +439,26 @@ impl<M, L: Proves<M, I>, I> Proves<M, I> for All<L> {}
 #[doc(hidden)]
 pub struct Nowhere;
 #[doc(hidden)]
-pub trait Unprovable: sealed::Sealed {}
-mod sealed {
-    pub trait Sealed {}
-}
+pub trait Unprovable: sealed::Unprovable {}
 #[diagnostic::do_not_recommend]
 impl<M: Unprovable> Proves<M, Nowhere> for () {}
 #[diagnostic::do_not_recommend]
 impl<M: Unprovable, L> Proves<M, Nowhere> for Any<L> {}
+
+// The sealing traits mirror the impls above one for one; being unnameable
+// outside this module, they make any other impl of the public traits fail.
+impl<M, T> sealed::Proves<M, Here> for (M, T) {}
+impl<M, H, T: Proves<M, I>, I> sealed::Proves<M, There<I>> for (H, T) {}
+impl<M, L: Proves<M, I>, I> sealed::Proves<M, I> for All<L> {}
+impl<M: Unprovable> sealed::Proves<M, Nowhere> for () {}
+impl<M: Unprovable, L> sealed::Proves<M, Nowhere> for Any<L> {}
+
+mod sealed {
+    pub trait Requirement {}
+    pub trait MarkerList {}
+    pub trait Proves<M, I> {}
+    pub trait Unprovable {}
+}
 
 /// An access token whose scopes were checked against the requirement `R`.
 ///
@@ -433,7 +496,7 @@ pub struct Scoped<T, R> {
     _requirement: PhantomData<fn() -> R>,
 }
 
-impl<S: Scopes, C, R: Requirement<S>> Scoped<AccessToken<S, C>, R> {
+impl<S: Scopes, C: AccessClaims, R: Requirement<S>> Scoped<AccessToken<S, C>, R> {
     /// Checks the token's scopes against the requirement `R`.
     ///
     /// # Errors
@@ -453,7 +516,7 @@ impl<S: Scopes, C, R: Requirement<S>> Scoped<AccessToken<S, C>, R> {
 
     /// A proof that the scope of `M` was checked. Compiles only when the
     /// requirement includes `M` (the index `I` is inferred).
-    pub fn grant<M: ScopeMarker<Set = S>, I>(&self) -> Granted<M>
+    pub fn grant<M: ScopeMarker<Set = S>, I>(&self) -> Granted<'_, M>
     where
         R: Proves<M, I>,
     {
@@ -484,12 +547,13 @@ impl<T: fmt::Debug, R> fmt::Debug for Scoped<T, R> {
     }
 }
 
-impl<S: Scopes, C> AccessToken<S, C> {
-    /// A proof that the token holds the scope of `M`, checked now.
+impl<S: Scopes, C: AccessClaims> AccessToken<S, C> {
+    /// A proof that the token holds the scope of `M`, checked now; it
+    /// borrows the token, so it lasts no longer than the token's request.
     ///
     /// # Errors
     /// [`Error::InsufficientScope`] naming that scope.
-    pub fn grant<M: ScopeMarker<Set = S>>(&self) -> Result<Granted<M>, Error> {
+    pub fn grant<M: ScopeMarker<Set = S>>(&self) -> Result<Granted<'_, M>, Error> {
         let mask = bit(M::INDEX);
         if self.scopes().bits() & mask == 0 {
             return Err(Error::InsufficientScope { required: RequiredScopes::new::<S>(mask, Mode::All) });

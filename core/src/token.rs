@@ -5,7 +5,7 @@
 use core::fmt;
 use std::sync::Arc;
 
-use crate::claims::NoClaims;
+use crate::claims::{AccessClaims, IdClaims, NoClaims};
 use crate::keys::Algorithm;
 use crate::scope::{ScopeSet, Scopes};
 
@@ -86,7 +86,7 @@ impl fmt::Debug for Audience {
 /// assert!(token.has_scope(Api::ReadMessages));
 /// # Ok::<(), tokenkind::Error>(())
 /// ```
-pub struct AccessToken<S, C = NoClaims> {
+pub struct AccessToken<S, C: AccessClaims = NoClaims> {
     pub(crate) issuer: Arc<str>,
     pub(crate) subject: Box<str>,
     pub(crate) audience: Audience,
@@ -99,7 +99,7 @@ pub struct AccessToken<S, C = NoClaims> {
     pub(crate) claims: C,
 }
 
-impl<S: Scopes, C> AccessToken<S, C> {
+impl<S: Scopes, C: AccessClaims> AccessToken<S, C> {
     /// `iss`: the issuer, equal to the verifier's configured issuer.
     pub fn issuer(&self) -> &str {
         &self.issuer
@@ -111,8 +111,10 @@ impl<S: Scopes, C> AccessToken<S, C> {
     }
 
     /// `aud`: the audiences; one of them is this API's identifier. Under
-    /// [`Profile::Cognito`](crate::Profile::Cognito), whose access tokens have
-    /// no `aud`, this is the checked `client_id`.
+    /// [`Profile::Cognito`](crate::Profile::Cognito), whose access tokens
+    /// carry no `aud` and are checked against `client_id` instead, this is
+    /// that checked `client_id` alone (an `aud` member such a token might
+    /// carry is not checked, so it is not reported).
     pub fn audience(&self) -> &Audience {
         &self.audience
     }
@@ -164,7 +166,7 @@ impl<S: Scopes, C> AccessToken<S, C> {
     }
 }
 
-impl<S: Scopes, C: fmt::Debug> fmt::Debug for AccessToken<S, C> {
+impl<S: Scopes, C: AccessClaims + fmt::Debug> fmt::Debug for AccessToken<S, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AccessToken")
             .field("issuer", &self.issuer)
@@ -179,7 +181,7 @@ impl<S: Scopes, C: fmt::Debug> fmt::Debug for AccessToken<S, C> {
     }
 }
 
-impl<S, C: Clone> Clone for AccessToken<S, C> {
+impl<S, C: AccessClaims + Clone> Clone for AccessToken<S, C> {
     fn clone(&self) -> Self {
         Self {
             issuer: self.issuer.clone(),
@@ -219,7 +221,7 @@ impl<S, C: Clone> Clone for AccessToken<S, C> {
 /// assert_eq!(token.claims().name, "Alice");
 /// # Ok::<(), tokenkind::Error>(())
 /// ```
-pub struct IdToken<C = NoClaims> {
+pub struct IdToken<C: IdClaims = NoClaims> {
     pub(crate) issuer: Arc<str>,
     pub(crate) subject: Box<str>,
     pub(crate) audience: Audience,
@@ -231,11 +233,13 @@ pub struct IdToken<C = NoClaims> {
     pub(crate) acr: Option<Box<str>>,
     pub(crate) amr: Option<Box<[Box<str>]>>,
     pub(crate) at_hash: Option<Box<str>>,
+    pub(crate) c_hash: Option<Box<str>>,
+    pub(crate) session_id: Option<Box<str>>,
     pub(crate) algorithm: Algorithm,
     pub(crate) claims: C,
 }
 
-impl<C> IdToken<C> {
+impl<C: IdClaims> IdToken<C> {
     /// `iss`: the issuer.
     pub fn issuer(&self) -> &str {
         &self.issuer
@@ -286,6 +290,13 @@ impl<C> IdToken<C> {
         self.amr.as_ref().map(|v| v.iter().map(|s| &**s))
     }
 
+    /// `sid`: the session at the provider, if present (OpenID Connect
+    /// Front-Channel and Back-Channel Logout 1.0); a logout token names the
+    /// session it ends with the same value.
+    pub fn session_id(&self) -> Option<&str> {
+        self.session_id.as_deref()
+    }
+
     /// The JWS algorithm the token was signed with.
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
@@ -302,7 +313,7 @@ impl<C> IdToken<C> {
     }
 }
 
-impl<C: fmt::Debug> fmt::Debug for IdToken<C> {
+impl<C: IdClaims + fmt::Debug> fmt::Debug for IdToken<C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IdToken")
             .field("issuer", &self.issuer)
@@ -316,7 +327,7 @@ impl<C: fmt::Debug> fmt::Debug for IdToken<C> {
     }
 }
 
-impl<C: Clone> Clone for IdToken<C> {
+impl<C: IdClaims + Clone> Clone for IdToken<C> {
     fn clone(&self) -> Self {
         Self {
             issuer: self.issuer.clone(),
@@ -330,6 +341,8 @@ impl<C: Clone> Clone for IdToken<C> {
             acr: self.acr.clone(),
             amr: self.amr.clone(),
             at_hash: self.at_hash.clone(),
+            c_hash: self.c_hash.clone(),
+            session_id: self.session_id.clone(),
             algorithm: self.algorithm,
             claims: self.claims.clone(),
         }
@@ -348,6 +361,6 @@ pub trait AccessTokenType {
     type Scopes: Scopes;
 }
 
-impl<S: Scopes, C> AccessTokenType for AccessToken<S, C> {
+impl<S: Scopes, C: AccessClaims> AccessTokenType for AccessToken<S, C> {
     type Scopes = S;
 }

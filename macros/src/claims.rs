@@ -38,6 +38,7 @@ pub(crate) const RESERVED: &[&str] = &[
     "token_use",
     "cid",
     "sid",
+    "events",
 ];
 
 /// Which token the claims belong to.
@@ -86,6 +87,9 @@ impl Kind {
             ("azp", Kind::Id) => "authorized_party",
             ("acr", Kind::Id) => "acr",
             ("amr", Kind::Id) => "amr",
+            ("sid", Kind::Id) => "session_id",
+            ("at_hash", Kind::Id) => "verify_access_token_hash",
+            ("c_hash", Kind::Id) => "verify_code_hash",
             _ => return None,
         })
     }
@@ -230,6 +234,10 @@ fn check_field(cx: &Ctxt, kind: Kind, field: &Field, container: &SerdeContainer)
             ),
         };
         let message = match kind.accessor(&claim) {
+            Some(accessor) if accessor.starts_with("verify_") => format!(
+                "{subject} that `{token}` already types; remove this field and check it with \
+                 `{token}::{accessor}(..)`, which compares it with the value it was issued with"
+            ),
             Some(accessor) => format!(
                 "{subject} that `{token}` already types and checks; remove this field and read it with \
                  `{token}::{accessor}()`"

@@ -13,17 +13,21 @@ use crate::scopes::{Entry, inner_visibility};
 pub(crate) fn scopes(input: &DeriveInput, entries: &[Entry<'_>], module: &Ident) -> TokenStream {
     let ident = &input.ident;
     let names = entries.iter().map(|e| &e.scope);
-    let markers = markers(input, entries, module);
+    let markers = markers(input, entries, module, false);
     quote! {
+        impl ::tokenkind::__private::DerivedScopes for #ident {}
         impl ::tokenkind::__private::Scopes for #ident {
             const NAMES: &'static [&'static str] = &[#(#names),*];
             const ALL: &'static [Self] = &[];
             const TYPE_NAME: &'static str = "";
-            fn index(self) -> usize {
+            fn index(&self) -> usize {
                 ::core::unreachable!()
             }
             fn index_of(scope: &str) -> ::core::option::Option<usize> {
                 ::tokenkind::__private::position(<Self as ::tokenkind::__private::Scopes>::NAMES, scope)
+            }
+            fn from_index(_: usize) -> ::core::option::Option<Self> {
+                ::core::unreachable!()
             }
         }
         #markers
@@ -31,7 +35,9 @@ pub(crate) fn scopes(input: &DeriveInput, entries: &[Entry<'_>], module: &Ident)
 }
 
 /// The marker module and its impls; shared by the real expansion.
-pub(crate) fn markers(input: &DeriveInput, entries: &[Entry<'_>], module: &Ident) -> TokenStream {
+/// After an error (`valid` false) a variant may carry fields, so the
+/// marker's `SCOPE` is left unevaluable instead of naming it.
+pub(crate) fn markers(input: &DeriveInput, entries: &[Entry<'_>], module: &Ident, valid: bool) -> TokenStream {
     let ident = &input.ident;
     let vis = &input.vis;
     let inner_vis = inner_visibility(vis);
@@ -46,10 +52,13 @@ pub(crate) fn markers(input: &DeriveInput, entries: &[Entry<'_>], module: &Ident
     });
     let impls = entries.iter().enumerate().map(|(index, entry)| {
         let marker = entry.variant;
+        let scope = if valid { quote!(#ident::#marker) } else { quote!(::core::unreachable!()) };
         quote! {
+            impl ::tokenkind::__private::DerivedScopeMarker for #module::#marker {}
             impl ::tokenkind::__private::ScopeMarker for #module::#marker {
                 type Set = #ident;
                 const INDEX: usize = #index;
+                const SCOPE: #ident = #scope;
             }
             impl ::tokenkind::__private::ScopeAt<#index> for #ident {
                 type Marker = #module::#marker;

@@ -249,20 +249,31 @@ fn expand_valid(input: &DeriveInput, entries: &[Entry<'_>], module: &Ident) -> T
         let scope = &e.scope;
         quote!(#scope => ::core::option::Option::Some(#i))
     });
-    let markers = fallback::markers(input, entries, module);
+    let from_index = entries.iter().enumerate().map(|(i, e)| {
+        let variant = e.variant;
+        quote!(#i => ::core::option::Option::Some(#ident::#variant))
+    });
+    let markers = fallback::markers(input, entries, module, true);
     quote! {
+        impl ::tokenkind::__private::DerivedScopes for #ident {}
         impl ::tokenkind::__private::Scopes for #ident {
             const NAMES: &'static [&'static str] = &[#(#names),*];
             const ALL: &'static [Self] = &[#(#ident::#variants),*];
             const TYPE_NAME: &'static str = #type_name;
-            fn index(self) -> usize {
-                match self {
+            fn index(&self) -> usize {
+                match *self {
                     #(#ident::#variants => #indexes,)*
                 }
             }
             fn index_of(scope: &str) -> ::core::option::Option<usize> {
                 match scope {
                     #(#index_of,)*
+                    _ => ::core::option::Option::None,
+                }
+            }
+            fn from_index(index: usize) -> ::core::option::Option<Self> {
+                match index {
+                    #(#from_index,)*
                     _ => ::core::option::Option::None,
                 }
             }

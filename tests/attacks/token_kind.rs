@@ -231,14 +231,33 @@ fn logout_token_as_an_id_token_or_an_access_token() {
     let es = Es256::new("k");
     let logout = json!({"iss": ISS, "sub": "u", "aud": CLIENT, "iat": NOW, "exp": NOW + 300, "jti": "l",
         "events": {"http://schemas.openid.net/event/backchannel-logout": {}}});
-    let err = id_refusal(&es, Some("logout+jwt"), &logout);
-    assert!(
-        matches!(&err, Error::WrongTokenType { expected: "JWT", found: Some(f) } if f.as_str() == "logout+jwt"),
-        "{err:?}"
+    for typ in ["logout+jwt", "application/logout+jwt", "Logout+JWT"] {
+        assert_eq!(
+            id_refusal(&es, Some(typ), &logout),
+            Error::SecurityEventToken { reason: "its header `typ` is logout+jwt" },
+            "{typ}"
+        );
+    }
+    assert_eq!(
+        id_refusal(&es, Some("secevent+jwt"), &logout),
+        Error::SecurityEventToken { reason: "its header `typ` is secevent+jwt" }
     );
+    // Without a header `typ` (Back-Channel Logout 1.0 lets it be absent),
+    // with `JWT`, and with a nonce the login did not ask for: `events` decides.
+    for typ in [None, Some("JWT")] {
+        assert_eq!(id_refusal(&es, typ, &logout), Error::SecurityEventToken { reason: "it carries `events`" });
+    }
     let err = super::api(es.keys()).verify(&sign(&es, Some("logout+jwt"), &logout)).unwrap_err();
+    assert_eq!(err, Error::SecurityEventToken { reason: "it carries `events`" });
+}
+
+#[test]
+fn other_jwt_kinds_are_not_id_tokens() {
+    let es = Es256::new("k");
+    let claims = json!({"iss": ISS, "sub": "u", "aud": CLIENT, "iat": NOW, "exp": NOW + 300});
+    let err = id_refusal(&es, Some("dpop+jwt"), &claims);
     assert!(
-        matches!(&err, Error::WrongTokenType { expected: "at+jwt", found: Some(f) } if f.as_str() == "logout+jwt"),
+        matches!(&err, Error::WrongTokenType { expected: "JWT", found: Some(f) } if f.as_str() == "dpop+jwt"),
         "{err:?}"
     );
 }

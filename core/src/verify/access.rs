@@ -102,10 +102,12 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         self.check_claims(&self.inner.built.verify_jws_async(token).await?)
     }
 
-    /// Token kind: ID-token-only claims refused (any profile), then the
-    /// profile's header `typ` rule and its own discriminator.
+    /// Token kind: ID-token-only claims and security events refused (any
+    /// profile), then the profile's header `typ` rule and its own
+    /// discriminator.
     fn check_kind(&self, typ: Option<&str>, p: &Payload<'_>) -> Result<(), Error> {
         reject_id_token_claims(p)?;
+        reject_security_event(p)?;
         self.inner.profile.check_header_type(typ)?;
         self.inner.profile.check_token_kind(p)
     }
@@ -136,7 +138,12 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         if self.inner.profile.audience_is_client() && client_id != &*self.inner.audience {
             return Err(Error::WrongAudience { expected: self.inner.audience.clone() });
         }
-        let audience = audience.unwrap_or_else(|| crate::token::Audience::one(client_id.into()));
+        // Under Cognito the checked value is `client_id`; an `aud` such a
+        // token might carry was not checked and is not reported.
+        let audience = match audience {
+            Some(audience) if !self.inner.profile.audience_is_client() => audience,
+            _ => crate::token::Audience::one(client_id.into()),
+        };
 
         let times = self.inner.built.check_times(r)?;
 
@@ -145,6 +152,10 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         if self.inner.profile.requires_jti() && jti.is_none() {
             return Err(Error::MissingClaim { claim: "jti" });
         }
+
+        // Last of the token's own rules: a token that is otherwise valid for
+        // this API is told it needs its proof of possession.
+        reject_sender_constrained(p)?;
 
         let scopes = self.scopes(p)?;
         let claims = payload::validated(p.custom::<C>()?, C::validate)?;
@@ -163,9 +174,12 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         })
     }
 
-    /// Granted scopes (RFC 9068 §2.2.3): `scope` as a space-delimited string;
-    /// under the Okta and Entra ID profiles also `scp` (string or array),
-    /// Entra `roles`, Auth0 `permissions`. Scopes `S` does not declare are ignored.
+    /// Granted scopes: what the *client* was granted (RFC 6749 §3.3, RFC 9068
+    /// §2.2.3), never what the *user* may do (RFC 9068 §2.2.3.1). Read from
+    /// `scope` (a space-delimited string) and, under the Okta and Entra ID
+    /// profiles, `scp`; under Entra ID, app-only tokens carry the client's
+    /// application permissions in `roles` (see [`entra_app_only`]). Scopes
+    /// `S` does not declare are ignored.
     fn scopes(&self, p: &Payload<'_>) -> Result<ScopeSet<S>, Error> {
         let mut set = ScopeSet::<S>::empty();
         match p.reg.scope.as_ref() {
@@ -186,19 +200,11 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
                 });
             }
         }
-        let extra = match self.inner.profile {
-            Profile::EntraId => Some("roles"),
-            Profile::Auth0 => Some("permissions"),
-            _ => None,
-        };
-        if let Some(name) = extra {
-            match p.other(name) {
+        if self.inner.profile == Profile::EntraId && entra_app_only(p)? {
+            match p.other("roles") {
                 None => {}
                 Some(Value::StrList(list)) => list.iter().for_each(|s| set.insert_name(s)),
-                Some(_) => {
-                    let claim = if name == "roles" { "roles" } else { "permissions" };
-                    return Err(Error::MalformedClaim { claim, expected: "an array of strings" });
-                }
+                Some(_) => return Err(Error::MalformedClaim { claim: "roles", expected: "an array of strings" }),
             }
         }
         Ok(set)
@@ -231,6 +237,41 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     pub fn profile(&self) -> Profile {
         self.inner.profile
     }
+}
+
+/// Whether an Entra ID token was issued to the client itself
+/// (client-credentials grant), so that `roles` holds the application
+/// permissions granted to the client, not the user's app roles.
+///
+/// A token with `scp` is delegated, whatever else it says; otherwise the
+/// optional `idtyp` claim decides (`"app"` or `"user"`); without it, a token
+/// with `roles` and no `scp` is app-only (Entra ID access tokens, "Payload
+/// claims": `scp`, `roles`, `idtyp`).
+fn entra_app_only(p: &Payload<'_>) -> Result<bool, Error> {
+    if p.reg.scp.is_some() {
+        return Ok(false);
+    }
+    match p.other("idtyp") {
+        Some(Value::Str(t)) if t == "app" => Ok(true),
+        Some(Value::Str(t)) if t == "user" => Ok(false),
+        Some(_) => Err(Error::MalformedClaim { claim: "idtyp", expected: "\"app\" or \"user\"" }),
+        None => Ok(p.other("roles").is_some()),
+    }
+}
+
+/// A token carrying `cnf` (RFC 7800) is bound to a key (DPoP, RFC 9449 §6)
+/// or a certificate (mTLS, RFC 8705 §3) and may only be used with proof of
+/// possession of it; presented as a bearer token it is refused, whatever
+/// `cnf` holds (RFC 9449 §7.1, RFC 8705 §3).
+fn reject_sender_constrained(p: &Payload<'_>) -> Result<(), Error> {
+    if p.reg.cnf.is_some() { Err(Error::SenderConstrained) } else { Ok(()) }
+}
+
+/// A token carrying `events` is a Security Event Token (RFC 8417 §2.2),
+/// such as a Back-Channel Logout token (Back-Channel Logout 1.0 §2.4):
+/// never an access or ID token.
+pub(super) fn reject_security_event(p: &Payload<'_>) -> Result<(), Error> {
+    if p.raw("events").is_some() { Err(Error::SecurityEventToken { reason: "it carries `events`" }) } else { Ok(()) }
 }
 
 /// A token carrying `nonce`, `at_hash` or `c_hash` is an ID token

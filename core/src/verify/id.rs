@@ -117,7 +117,8 @@ impl<C: IdClaims> IdTokenVerifier<C> {
         let acr = string_ref("acr", r.acr.as_ref())?;
         let amr = payload::string_list("amr", r.amr.as_ref())?;
         let at_hash = string_ref("at_hash", r.at_hash.as_ref())?;
-        string_ref("c_hash", r.c_hash.as_ref())?;
+        let c_hash = string_ref("c_hash", r.c_hash.as_ref())?;
+        let sid = string_ref("sid", r.sid.as_ref())?;
 
         let claims = payload::validated(payload.custom::<C>()?, C::validate)?;
         Ok(IdToken {
@@ -132,6 +133,8 @@ impl<C: IdClaims> IdTokenVerifier<C> {
             acr: acr.map(Into::into),
             amr: amr.map(|l| l.iter().map(|s| (**s).into()).collect()),
             at_hash: at_hash.map(Into::into),
+            c_hash: c_hash.map(Into::into),
+            session_id: sid.map(Into::into),
             algorithm: verified.header.alg,
             claims,
         })
@@ -196,19 +199,30 @@ impl<C: IdClaims> IdTokenVerifier<C> {
     }
 }
 
-/// Refuses access tokens by the rules that hold for every provider: header
-/// `typ` `at+jwt` (RFC 9068 §2.1), Keycloak's payload `typ: "Bearer"`,
-/// Cognito's `token_use: "access"`, and `scp` (Okta, Entra ID), which no ID
-/// token carries. A header `typ`, when present, must otherwise be `JWT`.
+/// Refuses tokens of other kinds. Access tokens, by the rules that hold for
+/// every provider: header `typ` `at+jwt` (RFC 9068 §2.1), Keycloak's payload
+/// `typ: "Bearer"`, Cognito's `token_use: "access"`, and `scp` (Okta, Entra
+/// ID), which no ID token carries. Logout and other Security Event Tokens:
+/// header `typ` `logout+jwt` or `secevent+jwt`, or an `events` claim (RFC 8417
+/// §2.2, Back-Channel Logout 1.0 §2.4, RFC 8725 §3.12). A header `typ`,
+/// when present, must otherwise be `JWT`.
 fn check_kind(typ: Option<&str>, p: &Payload<'_>) -> Result<(), Error> {
     if typ.is_some_and(is_at_jwt) {
         return Err(Error::AccessTokenAsIdToken { reason: "its header `typ` is at+jwt" });
     }
-    if let Some(t) = typ
-        && !t.eq_ignore_ascii_case("JWT")
-    {
-        return Err(Error::WrongTokenType { expected: "JWT", found: Some(Echo::new(t)) });
+    if let Some(t) = typ {
+        let media = t.get(..12).filter(|p| p.eq_ignore_ascii_case("application/")).map_or(t, |_| &t[12..]);
+        if media.eq_ignore_ascii_case("logout+jwt") {
+            return Err(Error::SecurityEventToken { reason: "its header `typ` is logout+jwt" });
+        }
+        if media.eq_ignore_ascii_case("secevent+jwt") {
+            return Err(Error::SecurityEventToken { reason: "its header `typ` is secevent+jwt" });
+        }
+        if !t.eq_ignore_ascii_case("JWT") {
+            return Err(Error::WrongTokenType { expected: "JWT", found: Some(Echo::new(t)) });
+        }
     }
+    super::access::reject_security_event(p)?;
     if matches!(&p.reg.typ, Some(Value::Str(t)) if t == "Bearer") {
         return Err(Error::AccessTokenAsIdToken { reason: "its payload `typ` is \"Bearer\"" });
     }
@@ -230,21 +244,69 @@ fn check_nonce(found: Option<&str>, expected: Nonce<'_>) -> Result<(), Error> {
     }
 }
 
-impl<C> IdToken<C> {
+impl<C: IdClaims> IdToken<C> {
     /// Checks the access token issued with this ID token against its
     /// `at_hash` (OpenID Connect Core §3.1.3.8, §3.2.2.9): the left half of
     /// the hash of the access token's ASCII bytes, base64url-encoded, with
     /// the hash of the ID token's `alg`.
+    ///
+    /// ```
+    /// # use tokenkind::{Error, Nonce};
+    /// # let dev = tokenkind::dev::DevIssuer::new();
+    /// # let verifier = dev.id_token_verifier::<tokenkind::NoClaims>().build()?;
+    /// let access_token = "SlAV32hkKG";
+    /// # let raw = dev.id_token().access_token_hash(access_token).sign();
+    /// let id_token = verifier.verify(&raw, Nonce::NotRequested)?;
+    /// id_token.verify_access_token_hash(access_token)?;
+    /// assert_eq!(id_token.verify_access_token_hash("other"), Err(Error::AccessTokenHashMismatch));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::MissingClaim`] when the ID token has no `at_hash`;
     /// [`Error::AccessTokenHashMismatch`] when it does not match.
     pub fn verify_access_token_hash(&self, access_token: &str) -> Result<(), Error> {
         let expected = self.at_hash.as_deref().ok_or(Error::MissingClaim { claim: "at_hash" })?;
-        let digest = aws_lc_rs::digest::digest(self.algorithm.digest(), access_token.as_bytes());
-        let half = &digest.as_ref()[..digest.as_ref().len() / 2];
-        if URL_SAFE_NO_PAD.encode(half) == expected { Ok(()) } else { Err(Error::AccessTokenHashMismatch) }
+        if left_half_hash(self.algorithm, access_token) == expected {
+            Ok(())
+        } else {
+            Err(Error::AccessTokenHashMismatch)
+        }
     }
+
+    /// Checks the authorization code returned with this ID token (hybrid
+    /// flow) against its `c_hash` (OpenID Connect Core §3.3.2.11): the same
+    /// rule as `at_hash`, over the code's ASCII bytes. In the hybrid flow,
+    /// where the ID token comes from the authorization endpoint with a code,
+    /// this check is required before the code is used.
+    ///
+    /// ```
+    /// # use tokenkind::{Error, Nonce};
+    /// # let dev = tokenkind::dev::DevIssuer::new();
+    /// # let verifier = dev.id_token_verifier::<tokenkind::NoClaims>().build()?;
+    /// let code = "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk";
+    /// # let raw = dev.id_token().nonce("n-0S6").code_hash(code).sign();
+    /// let id_token = verifier.verify(&raw, Nonce::Expected("n-0S6"))?;
+    /// id_token.verify_code_hash(code)?;
+    /// assert_eq!(id_token.verify_code_hash("another-code"), Err(Error::CodeHashMismatch));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::MissingClaim`] when the ID token has no `c_hash`;
+    /// [`Error::CodeHashMismatch`] when it does not match.
+    pub fn verify_code_hash(&self, code: &str) -> Result<(), Error> {
+        let expected = self.c_hash.as_deref().ok_or(Error::MissingClaim { claim: "c_hash" })?;
+        if left_half_hash(self.algorithm, code) == expected { Ok(()) } else { Err(Error::CodeHashMismatch) }
+    }
+}
+
+/// base64url of the left half of the hash of `value` with the hash function
+/// of `alg` (OpenID Connect Core §3.1.3.6, §3.3.2.11).
+fn left_half_hash(alg: crate::keys::Algorithm, value: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(alg.digest(), value.as_bytes());
+    let digest = digest.as_ref();
+    URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2])
 }
 
 impl<C: IdClaims> IdTokenVerifierBuilder<C> {

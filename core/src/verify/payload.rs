@@ -106,11 +106,69 @@ impl<'a> Payload<'a> {
         serde_path_to_error::deserialize(members()).map_err(|e| {
             let path = e.path().to_string();
             Error::InvalidCustomClaim {
-                path: if path == "." { "(claims)".into() } else { path.into_boxed_str() },
-                message: Echo::new(&e.into_inner().to_string()).as_str().into(),
+                path: if path == "." { "(claims)".into() } else { Echo::new(&path).as_str().into() },
+                message: without_values(&e.into_inner().to_string()).into(),
             }
         })
     }
+}
+
+/// A decoding error's message with every value from the token left out:
+/// the kind of value found and what the type expected, never the value (a
+/// claim may hold personal data, and errors reach logs). Messages of a
+/// shape serde does not document are replaced by a generic one.
+pub(crate) fn without_values(message: &str) -> String {
+    const KINDS: [&str; 17] = [
+        "boolean",
+        "integer",
+        "floating point",
+        "character",
+        "string",
+        "byte array",
+        "unit value",
+        "null",
+        "Option value",
+        "newtype struct",
+        "sequence",
+        "map",
+        "enum",
+        "unit variant",
+        "newtype variant",
+        "tuple variant",
+        "struct variant",
+    ];
+    // serde_json appends the position in the raw value.
+    let message = match message.rfind(" at line ") {
+        Some(i) if message[i..].contains(" column ") => &message[..i],
+        _ => message,
+    };
+    let expected = |rest: &str| rest.rfind(", expected ").map(|i| rest[i + 2..].to_owned());
+    let found = |rest: &str| {
+        let kind = rest.split(['`', '"', ',']).next().unwrap_or_default().trim();
+        if KINDS.contains(&kind) { kind.to_owned() } else { "a value".to_owned() }
+    };
+    for lead in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(lead) {
+            let head = lead.trim_end_matches(": ");
+            return match expected(rest) {
+                Some(expected) => format!("{head}: {}, {expected}", found(rest)),
+                None => format!("{head}: {}", found(rest)),
+            };
+        }
+    }
+    for lead in ["unknown variant", "unknown field"] {
+        if message.starts_with(lead) {
+            return match expected(message) {
+                Some(expected) => format!("{lead}, {expected}"),
+                None => lead.to_owned(),
+            };
+        }
+    }
+    let documented = ["invalid length ", "missing field `", "duplicate field `"];
+    if documented.iter().any(|lead| message.starts_with(lead)) && !message.contains('"') {
+        return Echo::new(message).as_str().to_owned();
+    }
+    "the value does not fit the claim's type".to_owned()
 }
 
 /// Runs a claims type's `validate` hook.

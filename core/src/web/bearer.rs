@@ -18,6 +18,8 @@ pub enum BearerError {
     MultipleMethods,
     /// A token in the URL query, which this API does not accept.
     QueryNotAllowed,
+    /// The `access_token` query parameter appears more than once (RFC 6750 §2.3).
+    MultipleQueryTokens,
 }
 
 impl fmt::Display for BearerError {
@@ -29,6 +31,7 @@ impl fmt::Display for BearerError {
             Self::InvalidSyntax => "the bearer token is empty or not valid b64token syntax",
             Self::MultipleMethods => "the token was sent both in the Authorization header and in the URL",
             Self::QueryNotAllowed => "access tokens in the URL are not accepted; send an Authorization: Bearer header",
+            Self::MultipleQueryTokens => "the URL has more than one access_token parameter",
         })
     }
 }

@@ -155,6 +155,7 @@ impl Rejection {
                 BearerError::InvalidSyntax => "the bearer token is not valid token syntax",
                 BearerError::MultipleMethods => "send the access token in one place only",
                 BearerError::QueryNotAllowed => "send the access token in the Authorization header, not in the URL",
+                BearerError::MultipleQueryTokens => "the URL has more than one access_token parameter",
             },
             Kind::Token(e) => token_description(e),
             Kind::Scope(_) => "the access token lacks a required scope",
@@ -206,7 +207,19 @@ impl Rejection {
             let _ = write!(v, ", error=\"{code}\", error_description=\"{}\"", self.description());
         }
         if let Some(scopes) = self.required_scopes() {
-            let _ = write!(v, ", scope=\"{scopes}\"");
+            // Only RFC 6749 §3.3 scope-tokens reach the header: no quote,
+            // backslash, space or control character can end the attribute.
+            let mut names = scopes.iter().filter(|s| is_scope_token(s)).peekable();
+            if names.peek().is_some() {
+                v.push_str(", scope=\"");
+                for (i, name) in names.enumerate() {
+                    if i > 0 {
+                        v.push(' ');
+                    }
+                    v.push_str(name);
+                }
+                v.push('"');
+            }
         }
         Some(v)
     }
@@ -246,6 +259,10 @@ fn token_description(e: &Error) -> &'static str {
         Error::Expired { .. } => "the access token expired",
         Error::NotYetValid { .. } | Error::IssuedInFuture { .. } => "the access token is not valid yet",
         Error::IdTokenAsAccessToken { .. } => "an ID token is not an access token",
+        Error::SenderConstrained => {
+            "the access token is bound to a key or certificate; send it with its proof of possession"
+        }
+        Error::SecurityEventToken { .. } => "the token is not an access token",
         Error::WrongAudience { .. } => "the access token is not for this API",
         Error::WrongIssuer { .. } => "the access token is not from a trusted issuer",
         Error::WrongTokenType { .. } => "the token is not an access token",
@@ -258,6 +275,11 @@ fn token_description(e: &Error) -> &'static str {
 }
 
 /// RFC 7230 quoted-string content: drop `"`, `\` and control characters.
+/// `scope-token = 1*NQCHAR`, `NQCHAR = %x21 / %x23-5B / %x5D-7E` (RFC 6749 §3.3).
+fn is_scope_token(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+}
+
 fn quoted(s: &str) -> Cow<'_, str> {
     if s.chars().all(|c| c != '"' && c != '\\' && !c.is_control()) {
         Cow::Borrowed(s)
@@ -306,7 +328,10 @@ pub(crate) fn find_token<'a>(
     if first.is_some() && authorization.next().is_some() {
         return Err(BearerError::MultipleHeaders);
     }
-    let in_query = query.and_then(query_token);
+    let in_query = match query {
+        Some(query) => query_token(query)?,
+        None => None,
+    };
     let header_token = match first.map(parse_authorization) {
         None => None,
         Some(Ok(t)) => Some(t),
@@ -328,8 +353,15 @@ pub(crate) fn find_token<'a>(
     }
 }
 
-fn query_token(query: &str) -> Option<Cow<'_, str>> {
-    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "access_token").map(|(_, v)| v)
+/// The `access_token` query parameter; present twice, the request is
+/// ambiguous and refused (RFC 6750 §2.3), never resolved by taking one.
+fn query_token(query: &str) -> Result<Option<Cow<'_, str>>, BearerError> {
+    let mut found = form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k == "access_token").map(|(_, v)| v);
+    let first = found.next();
+    if first.is_some() && found.next().is_some() {
+        return Err(BearerError::MultipleQueryTokens);
+    }
+    Ok(first)
 }
 
 fn parse_query_value(v: &str) -> bool {
