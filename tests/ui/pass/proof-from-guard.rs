@@ -11,8 +11,13 @@ enum Api {
 }
 
 /// A service function that only runs for callers holding `delete:messages`.
-fn delete_message(proof: Granted<api_scope::DeleteMessages>, id: u64) -> (Api, u64) {
+fn delete_message(proof: Granted<'_, api_scope::DeleteMessages>, id: u64) -> (Api, u64) {
     (proof.scope(), id)
+}
+
+/// Proofs pass down a call chain: by value, by reference, or reborrowed.
+fn purge(proof: &Granted<'_, api_scope::DeleteMessages>, ids: &[u64]) -> usize {
+    ids.iter().map(|id| delete_message(proof.reborrow(), *id)).count()
 }
 
 #[requires_scope("read:messages", "delete:messages")]
@@ -23,9 +28,12 @@ fn delete_handler(token: AccessToken<Api>, id: u64) -> (Api, u64) {
 
 #[requires_scope("delete:messages")]
 fn delete_owned(token: AccessToken<Api>, id: u64) -> (Api, u64) {
-    let token_proof = token.grant();
+    let proof = token.grant();
+    let purged = purge(&proof, &[1, 2]);
+    let result = delete_message(proof, id + purged as u64);
+    // The proof was used up before the token moved on.
     let _token: AccessToken<Api> = token.into_token();
-    delete_message(token_proof, id)
+    result
 }
 
 fn main() {
