@@ -378,6 +378,78 @@ async fn invalid_json_is_refused_and_the_last_good_keys_stay() {
     assert_eq!(keys.stats().failures, 3);
 }
 
+/// A JWKS that no longer holds the key `dev` signs with replaces the cached
+/// keys: tokens signed by the withdrawn key are refused at once.
+async fn withdraw_the_key(jwks: Value) {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let keys = RemoteKeys::jwks_uri(server.url("/jwks")).build().unwrap();
+    let verifier = verifier(&dev, &keys);
+    let token = dev.access_token().sign();
+    verifier.verify_async(&token).await.unwrap();
+
+    server.route("/jwks", Reply::json(jwks.to_string()));
+    keys.refresh().await.unwrap();
+    let set = keys.keys().unwrap();
+    assert!(set.is_empty(), "{set:?}");
+    let refused = verifier.verify_async(&token).await.unwrap_err();
+    assert!(matches!(&refused, Error::UnknownKey { kid: Some(k) } if k.as_str() == dev.kid()), "{refused:?}");
+    assert_eq!(refused.code().as_str(), "invalid_token");
+    let refused = verifier.verify(&token).unwrap_err();
+    assert!(matches!(&refused, Error::UnknownKey { kid: Some(k) } if k.as_str() == dev.kid()), "{refused:?}");
+    assert_eq!(keys.stats().failures, 0);
+    // At most one refresh for the unknown kid; the provider still has no key.
+    assert_eq!(server.hits("/jwks"), 3);
+
+    // The provider publishes a key again: picked up like any rotation.
+    let next = DevIssuer::new().issuer_url(server.base());
+    server.route("/jwks", Reply::json(next.jwks()));
+    keys.refresh().await.unwrap();
+    verifier.verify_async(&next.access_token().sign()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_well_formed_jwks_replaces_the_keys_even_when_empty() {
+    withdraw_the_key(json!({ "keys": [] })).await;
+}
+
+#[tokio::test]
+async fn a_well_formed_jwks_replaces_the_keys_even_when_no_key_is_usable() {
+    let dev = DevIssuer::new();
+    let mut enc: Value = serde_json::from_str::<Value>(&dev.jwks()).unwrap()["keys"][0].clone();
+    enc["use"] = json!("enc");
+    let mut n = vec![0xC3u8; 128]; // a 1024-bit RSA modulus
+    n[127] |= 1;
+    let small_rsa = json!({ "kty": "RSA", "kid": "small", "n": b64(&n), "e": "AQAB" });
+    withdraw_the_key(json!({ "keys": [enc.clone()] })).await;
+    withdraw_the_key(json!({ "keys": [small_rsa.clone()] })).await;
+    withdraw_the_key(json!({ "keys": [enc, small_rsa, { "kty": "oct", "k": "c2VjcmV0" }] })).await;
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_jwks_keeps_the_last_good_keys() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let keys = RemoteKeys::jwks_uri(server.url("/jwks")).build().unwrap();
+    keys.refresh().await.unwrap();
+    for (body, reason) in [
+        ("{}", "the JWKS document is invalid: missing field `keys` at line 1 column 2"),
+        (r#"{"keys": {}}"#, "the JWKS document is invalid: invalid type: map, expected a sequence at line 1 column 9"),
+        ("null", "the JWKS document is invalid: invalid type: null, expected struct Document at line 1 column 4"),
+    ] {
+        server.route("/jwks", Reply::json(body));
+        assert_eq!(keys.refresh().await.unwrap_err(), RemoteError::InvalidJwks { reason: reason.into() }, "{body}");
+    }
+    assert_eq!(keys.keys().unwrap().len(), 1);
+    verifier(&dev, &keys).verify_async(&dev.access_token().sign()).await.unwrap();
+    assert_eq!(keys.stats().failures, 3);
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 #[tokio::test]
 async fn a_malformed_key_is_skipped_and_the_others_serve() {
     let server = TestServer::start().await;

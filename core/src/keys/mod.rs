@@ -89,10 +89,18 @@ impl KeySet {
     /// [`ConfigError::Jwks`] when the document is not a JSON object with a
     /// `keys` array; [`ConfigError::NoKeys`] when no key is usable.
     pub fn from_jwks(json: &str) -> Result<Self, ConfigError> {
-        let (keys, skipped) = jwk::parse_jwks(json)?;
+        let keys = Self::from_jwks_document(json)?;
         if keys.is_empty() {
             return Err(ConfigError::NoKeys);
         }
+        Ok(keys)
+    }
+
+    /// Like [`KeySet::from_jwks`], but a well-formed JWKS with no usable key
+    /// gives an empty set: for a key source, that is an answer (its keys were
+    /// withdrawn), not a failure.
+    pub(crate) fn from_jwks_document(json: &str) -> Result<Self, ConfigError> {
+        let (keys, skipped) = jwk::parse_jwks(json)?;
         Ok(Self { keys: keys.into(), skipped: skipped.into() })
     }
 

@@ -242,7 +242,12 @@ impl Shared {
             Fetched::Body { body, validators, max_age } => {
                 let text = core::str::from_utf8(&body)
                     .map_err(|_| RemoteError::InvalidJwks { reason: "the response is not UTF-8".into() })?;
-                let keys = KeySet::from_jwks(text).map_err(|e| RemoteError::InvalidJwks { reason: e.to_string() })?;
+                // A well-formed JWKS is the provider's answer even when it holds
+                // no usable key: it replaces the cached keys, so a withdrawn key
+                // stops verifying at once (RFC 7517 §5). Only a failed fetch or
+                // an unreadable body keeps the last good keys.
+                let keys =
+                    KeySet::from_jwks_document(text).map_err(|e| RemoteError::InvalidJwks { reason: e.to_string() })?;
                 for skipped in keys.skipped() {
                     tracing::warn!(
                         source = %self.source,
@@ -252,7 +257,15 @@ impl Shared {
                         "a key of the JWKS was skipped"
                     );
                 }
-                tracing::info!(source = %self.source, keys = ?keys, "keys loaded");
+                if keys.is_empty() {
+                    tracing::warn!(
+                        source = %self.source,
+                        skipped = keys.skipped().len(),
+                        "the JWKS holds no usable key; every token is refused until the key source publishes one"
+                    );
+                } else {
+                    tracing::info!(source = %self.source, keys = ?keys, "keys loaded");
+                }
                 self.snapshot_at(now, keys, jwks_uri, validators, max_age)
             }
         };
@@ -381,9 +394,11 @@ impl State {
     }
 }
 
-/// Runs `f` with the snapshot's keys; without keys, a token that gets as far
-/// as key selection is answered `KeysUnavailable` (a malformed one is still
-/// refused for what it is).
+/// Runs `f` with the snapshot's keys; without a snapshot (nothing fetched
+/// yet, or past the staleness limit), a token that gets as far as key
+/// selection is answered `KeysUnavailable` (a malformed one is still refused
+/// for what it is). A snapshot with no key is an answer of the key source:
+/// the token's key is unknown.
 fn run<T>(snapshot: Option<&Snapshot>, f: &impl Fn(&KeySet) -> Result<T, Error>) -> Result<T, Error> {
     match snapshot {
         Some(s) => f(&s.keys),

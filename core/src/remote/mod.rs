@@ -31,7 +31,12 @@
 //!   keys are served for up to [`max_staleness`](RemoteKeysBuilder::max_staleness)
 //!   past their expiry, and the failure is logged with `tracing`; with no
 //!   keys, verification fails with [`Error::KeysUnavailable`]
-//!   (HTTP 503) and later requests retry with exponential backoff.
+//!   (HTTP 503) and later requests retry with exponential backoff;
+//! - **withdrawn keys**: a refresh that fails is a transport error, an HTTP
+//!   error or a body that is not a JWKS; a well-formed JWKS always replaces
+//!   the cached keys, even when it holds no usable key (RFC 7517 §5), so a
+//!   key the provider withdrew stops verifying at the next refresh
+//!   ([`Error::UnknownKey`], HTTP 401; the empty set is logged as a warning).
 
 mod cache;
 mod fetch;
@@ -171,7 +176,9 @@ pub enum RemoteError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// The response is not a usable JWKS (not JSON, no `keys` array, or no usable key).
+    /// The response is not a JWKS (not UTF-8, not JSON, or no `keys` array).
+    /// A well-formed JWKS with no usable key is not an error: it replaces
+    /// the cached keys, and tokens are refused with [`Error::UnknownKey`].
     #[error("the JWKS is invalid: {reason}")]
     InvalidJwks {
         /// Why.
