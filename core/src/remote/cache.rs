@@ -317,7 +317,7 @@ impl Shared {
         for url in urls {
             self.counters.discovery_requests.fetch_add(1, Ordering::Relaxed);
             match fetch::get(&self.client, url, "application/json", None).await {
-                Ok(Fetched::Body { body, .. }) => return self.metadata(issuer, &body),
+                Ok(Fetched::Body { body, .. }) => return self.metadata(issuer, url, &body),
                 Ok(Fetched::NotModified { .. }) => return Err(RemoteError::Status { status: 304 }),
                 Err(e @ RemoteError::Status { status: 404 }) => last = e,
                 Err(e) => return Err(e),
@@ -326,7 +326,9 @@ impl Shared {
         Err(last)
     }
 
-    fn metadata(&self, issuer: &str, body: &[u8]) -> Result<Url, RemoteError> {
+    /// The `jwks_uri` of the metadata document fetched from `from` (a
+    /// discovery URL, built from the issuer and so with its scheme).
+    pub(super) fn metadata(&self, issuer: &str, from: &Url, body: &[u8]) -> Result<Url, RemoteError> {
         #[derive(Deserialize)]
         struct Metadata {
             issuer: String,
@@ -340,7 +342,7 @@ impl Shared {
         }
         let url = Url::parse(&meta.jwks_uri)
             .map_err(|_| RemoteError::InvalidMetadata { reason: "`jwks_uri` is not a URL".into() })?;
-        fetch::check_url(&url, self.settings.allow_http)
+        fetch::check_jwks_uri(from, &url, self.settings.allow_http)
             .map_err(|reason| RemoteError::InvalidMetadata { reason: format!("`jwks_uri` is refused: {reason}") })?;
         Ok(url)
     }

@@ -48,6 +48,18 @@ pub(super) fn check_url(url: &Url, allow_http: bool) -> Result<(), &'static str>
     Ok(())
 }
 
+/// The `jwks_uri` of a discovery document: as [`check_url`], and never a
+/// downgrade from the issuer's scheme. The keys of an `https` issuer are
+/// fetched over `https` too, even from a loopback host and even with
+/// `allow_http`: keys fetched over plain HTTP could be replaced by anyone on
+/// the path, undoing the TLS that protected the discovery document.
+pub(super) fn check_jwks_uri(issuer: &Url, jwks_uri: &Url, allow_http: bool) -> Result<(), &'static str> {
+    if issuer.scheme() == "https" && jwks_uri.scheme() != "https" {
+        return Err("the issuer uses https, so its `jwks_uri` must use https too");
+    }
+    check_url(jwks_uri, allow_http)
+}
+
 fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else { return false };
     let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
@@ -217,5 +229,34 @@ mod tests {
         assert_eq!(ok("file:///etc/passwd"), Err("the scheme must be https"));
         assert_eq!(ok("https://user:pw@idp.example/jwks"), Err("credentials in the URL are refused"));
         assert_eq!(check_url(&Url::parse("http://idp.internal/jwks").unwrap(), true), Ok(()));
+    }
+
+    #[test]
+    fn an_https_issuer_keeps_https_for_its_jwks_uri() {
+        let check = |issuer: &str, jwks: &str, allow_http| {
+            check_jwks_uri(&Url::parse(issuer).unwrap(), &Url::parse(jwks).unwrap(), allow_http)
+        };
+        let downgrade = Err("the issuer uses https, so its `jwks_uri` must use https too");
+        assert_eq!(check("https://idp.example", "http://idp.example/jwks", false), downgrade);
+        assert_eq!(check("https://127.0.0.1:8443", "http://127.0.0.1:8080/jwks", false), downgrade);
+        assert_eq!(check("https://localhost", "http://localhost/jwks", false), downgrade);
+        assert_eq!(check("https://[::1]", "http://[::1]/jwks", false), downgrade);
+        assert_eq!(check("https://idp.example", "http://idp.example/jwks", true), downgrade);
+        assert_eq!(check("https://idp.example", "ftp://idp.example/jwks", false), downgrade);
+        assert_eq!(check("https://idp.example", "https://keys.idp.example/jwks", false), Ok(()));
+        assert_eq!(check("https://127.0.0.1", "https://127.0.0.1/jwks", false), Ok(()));
+        // An http issuer (loopback, or allowed) may keep http; an upgrade is fine.
+        assert_eq!(check("http://127.0.0.1:8080", "http://127.0.0.1:8080/jwks", false), Ok(()));
+        assert_eq!(check("http://127.0.0.1:8080", "https://idp.example/jwks", false), Ok(()));
+        assert_eq!(check("http://idp.internal", "http://idp.internal/jwks", true), Ok(()));
+        // The other rules still apply.
+        assert_eq!(
+            check("http://127.0.0.1:8080", "http://idp.example/jwks", false),
+            Err("only https is allowed, except for loopback hosts")
+        );
+        assert_eq!(
+            check("https://idp.example", "https://u:p@idp.example/jwks", false),
+            Err("credentials in the URL are refused")
+        );
     }
 }

@@ -13,7 +13,8 @@
 //!   Connect Discovery 1.0 §4), or when that answers 404 the RFC 8414 §3 URL
 //!   `https://host/.well-known/oauth-authorization-server{path}`; the
 //!   document's `issuer` must equal the configured issuer exactly (§4.3), and
-//!   its `jwks_uri` is then used;
+//!   its `jwks_uri` is then used, never with a weaker scheme than the
+//!   issuer's (an `https` issuer's keys come over `https`, loopback included);
 //! - **reads never wait on the network**: the keys are an immutable snapshot
 //!   swapped atomically (`arc-swap`); a refresh runs in its own Tokio task,
 //!   with no lock held across the network call;
@@ -509,6 +510,32 @@ mod tests {
         let [oidc, oauth] = discovery_urls("https://idp.example", false).unwrap();
         assert_eq!(oidc.as_str(), "https://idp.example/.well-known/openid-configuration");
         assert_eq!(oauth.as_str(), "https://idp.example/.well-known/oauth-authorization-server");
+    }
+
+    /// The rule of `fetch::check_jwks_uri`, through the discovery code path:
+    /// the test server of `tests/remote.rs` speaks plain HTTP, so an `https`
+    /// issuer on loopback cannot be discovered end to end there.
+    #[test]
+    fn an_https_issuer_may_not_downgrade_its_jwks_uri_to_http() {
+        let keys = RemoteKeys::discover("https://127.0.0.1:8443").build().unwrap();
+        let Source::Discovery { urls: [from, _], .. } = &keys.shared.source else { unreachable!() };
+        let doc = |jwks_uri: &str| format!(r#"{{"issuer": "https://127.0.0.1:8443", "jwks_uri": "{jwks_uri}"}}"#);
+        let metadata = |jwks_uri: &str| keys.shared.metadata("https://127.0.0.1:8443", from, doc(jwks_uri).as_bytes());
+        assert_eq!(
+            metadata("http://127.0.0.1:8080/jwks").unwrap_err(),
+            RemoteError::InvalidMetadata {
+                reason: "`jwks_uri` is refused: the issuer uses https, so its `jwks_uri` must use https too".into()
+            }
+        );
+        assert_eq!(metadata("https://127.0.0.1:8443/jwks").unwrap().as_str(), "https://127.0.0.1:8443/jwks");
+
+        let keys = RemoteKeys::discover("http://127.0.0.1:8080").build().unwrap();
+        let Source::Discovery { urls: [from, _], .. } = &keys.shared.source else { unreachable!() };
+        let doc = r#"{"issuer": "http://127.0.0.1:8080", "jwks_uri": "http://127.0.0.1:8080/jwks"}"#;
+        assert_eq!(
+            keys.shared.metadata("http://127.0.0.1:8080", from, doc.as_bytes()).unwrap().as_str(),
+            "http://127.0.0.1:8080/jwks"
+        );
     }
 
     #[test]
