@@ -142,7 +142,7 @@ pub(super) async fn get(
     };
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
-        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+        if body.len().saturating_add(chunk.len()) > MAX_RESPONSE_BYTES {
             return Err(RemoteError::TooLarge { limit: MAX_RESPONSE_BYTES });
         }
         body.extend_from_slice(&chunk);
@@ -162,6 +162,19 @@ fn classify(e: &reqwest::Error) -> RemoteError {
     }
 }
 
+/// A delta-seconds value too large to read counts as this many seconds (RFC 9111 §1.2.2).
+const DELTA_SECONDS_OVERFLOW: u64 = 1 << 31;
+
+/// RFC 9111 §1.2.2 delta-seconds: ASCII digits only; a value too large to
+/// read counts as 2^31 seconds (the cache's `ttl_bounds` then apply).
+fn delta_seconds(value: &str) -> Option<u64> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Only digits: parsing fails only on overflow.
+    Some(value.parse::<u64>().unwrap_or(DELTA_SECONDS_OVERFLOW))
+}
+
 /// `Cache-Control: max-age` (RFC 9111 §5.2.2.1) less `Age` (§5.1); `no-cache`
 /// and `no-store` count as zero. Several `max-age` values: the smallest.
 fn max_age(headers: &HeaderMap) -> Option<Duration> {
@@ -176,7 +189,7 @@ fn max_age(headers: &HeaderMap) -> Option<Duration> {
             };
             let secs = if name.eq_ignore_ascii_case("max-age") {
                 // An invalid value makes the response stale (RFC 9111 §4.2.1).
-                arg.and_then(|a| a.parse::<u64>().ok()).unwrap_or(0)
+                arg.and_then(delta_seconds).unwrap_or(0)
             } else if name.eq_ignore_ascii_case("no-cache") || name.eq_ignore_ascii_case("no-store") {
                 0
             } else {
@@ -185,7 +198,7 @@ fn max_age(headers: &HeaderMap) -> Option<Duration> {
             found = Some(found.map_or(secs, |f| f.min(secs)));
         }
     }
-    let age = headers.get(header::AGE).and_then(|a| a.to_str().ok()).and_then(|a| a.trim().parse::<u64>().ok());
+    let age = headers.get(header::AGE).and_then(|a| a.to_str().ok()).and_then(|a| delta_seconds(a.trim()));
     found.map(|secs| Duration::from_secs(secs.saturating_sub(age.unwrap_or(0))))
 }
 
@@ -213,6 +226,25 @@ mod tests {
         assert_eq!(max_age(&headers(&[("cache-control", "max-age=abc")])), Some(Duration::ZERO));
         assert_eq!(max_age(&headers(&[("cache-control", "public")])), None);
         assert_eq!(max_age(&headers(&[])), None);
+    }
+
+    #[test]
+    fn a_max_age_too_large_to_read_counts_as_2_pow_31_seconds() {
+        let two_31 = Some(Duration::from_secs(1 << 31));
+        assert_eq!(max_age(&headers(&[("cache-control", "max-age=18446744073709551616")])), two_31);
+        assert_eq!(max_age(&headers(&[("cache-control", "max-age=999999999999999999999999999999999999")])), two_31);
+        assert_eq!(
+            max_age(&headers(&[("cache-control", "max-age=18446744073709551615")])),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            max_age(&headers(&[("cache-control", "max-age=99999999999999999999"), ("age", "99999999999999999999")])),
+            Some(Duration::ZERO)
+        );
+        // Not delta-seconds: the response is stale.
+        for invalid in ["max-age=-1", "max-age=+5", "max-age=1e9", "max-age=", "max-age= 5 5"] {
+            assert_eq!(max_age(&headers(&[("cache-control", invalid)])), Some(Duration::ZERO), "{invalid}");
+        }
     }
 
     #[test]
