@@ -157,7 +157,7 @@ impl Shared {
             return None;
         }
         if why == Why::UnknownKey {
-            if state.last_unknown_key_refresh.is_some_and(|at| now < at + self.settings.min_refresh_interval) {
+            if state.last_unknown_key_refresh.is_some_and(|at| now < later(at, self.settings.min_refresh_interval)) {
                 return None;
             }
             state.last_unknown_key_refresh = Some(now);
@@ -192,9 +192,9 @@ impl Shared {
                 self.counters.failures.fetch_add(1, Ordering::Relaxed);
                 state.failures = state.failures.saturating_add(1);
                 let (first, max) = (self.settings.retry_initial, self.settings.retry_max);
-                let factor = 1u32 << (state.failures - 1).min(16);
+                let factor = 1u32 << state.failures.saturating_sub(1).min(16);
                 let delay = first.saturating_mul(factor).min(max);
-                state.retry_at = Some(Instant::now() + delay);
+                state.retry_at = Some(later(Instant::now(), delay));
                 if matches!(e, RemoteError::Status { status: 404 | 410 }) {
                     state.discovered = None;
                 }
@@ -282,16 +282,17 @@ impl Shared {
         max_age: Option<Duration>,
     ) -> Snapshot {
         let s = &self.settings;
-        let ttl = max_age.unwrap_or(s.default_ttl).clamp(s.min_ttl, s.max_ttl);
-        let expires_at = now + ttl;
+        // `max` first: `clamp` would panic on bounds the wrong way round.
+        let ttl = max_age.unwrap_or(s.default_ttl).min(s.max_ttl).max(s.min_ttl);
+        let expires_at = later(now, ttl);
         Snapshot {
             keys,
             jwks_uri,
             validators,
             // Refresh when nine tenths of the lifetime have passed.
-            refresh_at: now + ttl.mul_f64(0.9),
+            refresh_at: later(now, ttl.saturating_sub(ttl / 10)),
             expires_at,
-            unusable_at: expires_at + s.max_staleness,
+            unusable_at: later(expires_at, s.max_staleness),
         }
     }
 
@@ -413,4 +414,65 @@ fn run<T>(snapshot: Option<&Snapshot>, f: &impl Fn(&KeySet) -> Result<T, Error>)
 
 fn needs_keys<T>(result: &Result<T, Error>) -> bool {
     matches!(result, Err(Error::UnknownKey { .. } | Error::KeysUnavailable))
+}
+
+/// How far ahead [`later`] saturates: 30 years.
+const FAR_FUTURE: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
+
+/// `at + d` without the panic of `Instant + Duration` on overflow: `d` counts
+/// for at most [`FAR_FUTURE`] (so a longer `d` never gives an earlier
+/// instant), and if even that overflows, `at` itself (a refresh due at once,
+/// keys no longer served: the safe side).
+pub(super) fn later(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d.min(FAR_FUTURE)).unwrap_or(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Settings past every cap (which `build` refuses) still never make the
+    /// cache's time arithmetic panic.
+    fn extreme(d: Duration) -> Shared {
+        let settings = Settings {
+            default_ttl: d,
+            min_ttl: d,
+            max_ttl: d,
+            min_refresh_interval: d,
+            max_staleness: d,
+            retry_initial: d,
+            retry_max: d,
+            allow_http: false,
+        };
+        let url = Url::parse("http://127.0.0.1:1/jwks").unwrap();
+        let client = fetch::client(Duration::from_secs(1), Duration::from_secs(1), false, false).unwrap();
+        Shared::new(Source::Jwks(url), settings, client)
+    }
+
+    #[tokio::test]
+    async fn instant_arithmetic_saturates_instead_of_panicking() {
+        let now = Instant::now();
+        assert_eq!(later(now, Duration::from_secs(1)), now + Duration::from_secs(1));
+        assert_eq!(later(now, Duration::MAX), now + FAR_FUTURE);
+        assert_eq!(later(now, Duration::from_secs(u64::MAX / 2)), now + FAR_FUTURE);
+
+        for d in [Duration::ZERO, Duration::from_nanos(1), Duration::from_secs(u64::MAX / 2), Duration::MAX] {
+            let shared = Arc::new(extreme(d));
+            for max_age in [None, Some(Duration::ZERO), Some(Duration::from_secs(u64::MAX)), Some(Duration::MAX)] {
+                let url = Url::parse("http://127.0.0.1:1/jwks").unwrap();
+                let s = shared.snapshot_at(Instant::now(), KeySet::new(), url, Validators::default(), max_age);
+                assert!(s.refresh_at <= s.expires_at && s.expires_at <= s.unusable_at, "{d:?} {max_age:?}");
+            }
+            // Two unknown-kid refreshes (the second checks the interval), then failures and their backoff.
+            for _ in 0..2 {
+                let _ = shared.start(Why::UnknownKey).map(Flight::wait);
+                shared.state().flight = None;
+            }
+            let (_tx, rx) = watch::channel(None);
+            for _ in 0..40 {
+                shared.finish(&Err(RemoteError::Connect), &rx);
+            }
+            let _ = shared.next_refresh();
+        }
+    }
 }

@@ -314,7 +314,7 @@ impl RemoteKeys {
                 let Some(shared) = weak.upgrade() else { return };
                 let at = shared.next_refresh();
                 drop(shared);
-                let earliest = tokio::time::Instant::now() + Duration::from_millis(10);
+                let earliest = cache::later(tokio::time::Instant::now(), Duration::from_millis(10));
                 tokio::time::sleep_until(at.max(earliest)).await;
                 let Some(shared) = weak.upgrade() else { return };
                 if let Some(flight) = shared.start(Why::Due) {
