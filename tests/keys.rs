@@ -207,3 +207,48 @@ fn keys_sharing_a_kid_are_told_apart_by_algorithm() {
     let err = v.verify(&rs.access_token().issued_at(NOW).kid(Some(ec.kid())).sign()).unwrap_err();
     assert!(matches!(err, Error::DisallowedAlgorithm { alg } if alg.as_str() == "RS256"));
 }
+
+#[test]
+fn keys_with_the_same_kid_and_overlapping_algorithms_are_skipped() {
+    const AMBIGUOUS: &str =
+        "the `kid` is ambiguous: another key of the JWKS has it too, with a common algorithm (RFC 7517 §4.5)";
+    let a = DevIssuer::new();
+    let b = DevIssuer::new().issuer_url(a.issuer());
+    let mut b_as_a = jwk_of(&b);
+    b_as_a["kid"] = json!(a.kid());
+    // Two RSA keys under one kid: one without `alg` (every RSA algorithm), one restricted to RS256.
+    let rsa = DevIssuer::with_algorithm(Algorithm::RS256).issuer_url(a.issuer());
+    let other_rsa = DevIssuer::with_algorithm(Algorithm::RS256);
+    let mut any_rsa = jwk_of(&rsa);
+    any_rsa.as_object_mut().unwrap().remove("alg");
+    let mut rs256 = jwk_of(&other_rsa);
+    rs256["kid"] = json!(rsa.kid());
+    rs256["alg"] = json!("RS256");
+    let ed = DevIssuer::with_algorithm(Algorithm::EdDSA).issuer_url(a.issuer());
+
+    let keys = KeySet::from_jwks(&jwks(&[jwk_of(&a), any_rsa, jwk_of(&ed), b_as_a, rs256])).unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(
+        keys.skipped(),
+        [
+            SkippedKey { kid: Some(a.kid().into()), index: 0, reason: AMBIGUOUS },
+            SkippedKey { kid: Some(rsa.kid().into()), index: 1, reason: AMBIGUOUS },
+            SkippedKey { kid: Some(a.kid().into()), index: 3, reason: AMBIGUOUS },
+            SkippedKey { kid: Some(rsa.kid().into()), index: 4, reason: AMBIGUOUS },
+        ]
+    );
+    assert!(keys.algorithms(Some(a.kid())).is_empty());
+
+    // Neither key is used: a token naming that kid is refused, whichever key signed it.
+    let v = AccessTokenVerifier::<Api>::builder(a.issuer(), a.audience()).keys(keys).clock(|| NOW).build().unwrap();
+    for (token, kid) in [
+        (a.access_token().issued_at(NOW).sign(), a.kid()),
+        (b.access_token().issued_at(NOW).kid(Some(a.kid())).sign(), a.kid()),
+        (rsa.access_token().issued_at(NOW).sign(), rsa.kid()),
+    ] {
+        let err = v.verify(&token).unwrap_err();
+        assert!(matches!(&err, Error::UnknownKey { kid: Some(k) } if k.as_str() == kid), "{err:?}");
+    }
+    // The other key of the set still verifies.
+    assert!(v.verify(&ed.access_token().issued_at(NOW).sign()).is_ok());
+}

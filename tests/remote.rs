@@ -6,10 +6,12 @@
 #[allow(dead_code, unreachable_pub)]
 mod http;
 
-use std::sync::Arc;
+use std::cell::Cell;
+use std::sync::{Arc, Once, OnceLock};
 use std::time::{Duration, Instant};
 
 use http::{Reply, TestServer};
+use proptest::prelude::*;
 use serde_json::{Value, json};
 use tokenkind::dev::DevIssuer;
 use tokenkind::remote::{MAX_RESPONSE_BYTES, RemoteError, RemoteKeys};
@@ -378,6 +380,78 @@ async fn invalid_json_is_refused_and_the_last_good_keys_stay() {
     assert_eq!(keys.stats().failures, 3);
 }
 
+/// A JWKS that no longer holds the key `dev` signs with replaces the cached
+/// keys: tokens signed by the withdrawn key are refused at once.
+async fn withdraw_the_key(jwks: Value) {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let keys = RemoteKeys::jwks_uri(server.url("/jwks")).build().unwrap();
+    let verifier = verifier(&dev, &keys);
+    let token = dev.access_token().sign();
+    verifier.verify_async(&token).await.unwrap();
+
+    server.route("/jwks", Reply::json(jwks.to_string()));
+    keys.refresh().await.unwrap();
+    let set = keys.keys().unwrap();
+    assert!(set.is_empty(), "{set:?}");
+    let refused = verifier.verify_async(&token).await.unwrap_err();
+    assert!(matches!(&refused, Error::UnknownKey { kid: Some(k) } if k.as_str() == dev.kid()), "{refused:?}");
+    assert_eq!(refused.code().as_str(), "invalid_token");
+    let refused = verifier.verify(&token).unwrap_err();
+    assert!(matches!(&refused, Error::UnknownKey { kid: Some(k) } if k.as_str() == dev.kid()), "{refused:?}");
+    assert_eq!(keys.stats().failures, 0);
+    // At most one refresh for the unknown kid; the provider still has no key.
+    assert_eq!(server.hits("/jwks"), 3);
+
+    // The provider publishes a key again: picked up like any rotation.
+    let next = DevIssuer::new().issuer_url(server.base());
+    server.route("/jwks", Reply::json(next.jwks()));
+    keys.refresh().await.unwrap();
+    verifier.verify_async(&next.access_token().sign()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_well_formed_jwks_replaces_the_keys_even_when_empty() {
+    withdraw_the_key(json!({ "keys": [] })).await;
+}
+
+#[tokio::test]
+async fn a_well_formed_jwks_replaces_the_keys_even_when_no_key_is_usable() {
+    let dev = DevIssuer::new();
+    let mut enc: Value = serde_json::from_str::<Value>(&dev.jwks()).unwrap()["keys"][0].clone();
+    enc["use"] = json!("enc");
+    let mut n = vec![0xC3u8; 128]; // a 1024-bit RSA modulus
+    n[127] |= 1;
+    let small_rsa = json!({ "kty": "RSA", "kid": "small", "n": b64(&n), "e": "AQAB" });
+    withdraw_the_key(json!({ "keys": [enc.clone()] })).await;
+    withdraw_the_key(json!({ "keys": [small_rsa.clone()] })).await;
+    withdraw_the_key(json!({ "keys": [enc, small_rsa, { "kty": "oct", "k": "c2VjcmV0" }] })).await;
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_jwks_keeps_the_last_good_keys() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let keys = RemoteKeys::jwks_uri(server.url("/jwks")).build().unwrap();
+    keys.refresh().await.unwrap();
+    for (body, reason) in [
+        ("{}", "the JWKS document is invalid: missing field `keys` at line 1 column 2"),
+        (r#"{"keys": {}}"#, "the JWKS document is invalid: invalid type: map, expected a sequence at line 1 column 9"),
+        ("null", "the JWKS document is invalid: invalid type: null, expected struct Document at line 1 column 4"),
+    ] {
+        server.route("/jwks", Reply::json(body));
+        assert_eq!(keys.refresh().await.unwrap_err(), RemoteError::InvalidJwks { reason: reason.into() }, "{body}");
+    }
+    assert_eq!(keys.keys().unwrap().len(), 1);
+    verifier(&dev, &keys).verify_async(&dev.access_token().sign()).await.unwrap();
+    assert_eq!(keys.stats().failures, 3);
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 #[tokio::test]
 async fn a_malformed_key_is_skipped_and_the_others_serve() {
     let server = TestServer::start().await;
@@ -460,6 +534,36 @@ async fn cache_control_max_age_is_honoured_within_bounds() {
     tokio::time::sleep(MS(150)).await;
     verifier.verify_async(&token_of(&dev)).await.unwrap();
     eventually("a refetch after the default lifetime", || server.hits("/jwks") == 2).await;
+}
+
+#[tokio::test]
+async fn a_max_age_of_any_size_is_bounded_by_the_longest_lifetime() {
+    let server = TestServer::start().await;
+    let dev = serve_issuer(&server);
+    let headers = [
+        format!("max-age={}", u64::MAX),
+        "max-age=99999999999999999999999999999999999999".to_owned(),
+        format!("max-age={}, max-age={}", u64::MAX, u128::MAX),
+    ];
+    for cache_control in headers {
+        server.route("/jwks", Reply::json(dev.jwks()).header("cache-control", &cache_control));
+        let keys = RemoteKeys::jwks_uri(server.url("/jwks"))
+            .ttl_bounds(Duration::from_secs(1), Duration::from_secs(7 * 24 * 3600))
+            .max_staleness(Duration::from_secs(7 * 24 * 3600))
+            .build()
+            .unwrap();
+        let verifier = verifier(&dev, &keys);
+        let before = server.hits("/jwks");
+        keys.refresh().await.unwrap();
+        verifier.verify_async(&dev.access_token().sign()).await.unwrap();
+        // Two tokens with unknown kids: the second is within `min_refresh_interval`.
+        for kid in ["unknown-1", "unknown-2"] {
+            let err = verifier.verify_async(&dev.access_token().kid(Some(kid)).sign()).await.unwrap_err();
+            assert!(matches!(&err, Error::UnknownKey { kid: Some(k) } if k.as_str() == kid), "{err:?}");
+        }
+        assert_eq!(keys.stats().failures, 0, "{cache_control}");
+        assert_eq!(server.hits("/jwks") - before, 2, "{cache_control}: one refresh, one for the first unknown kid");
+    }
 }
 
 fn token_of(dev: &DevIssuer) -> String {
@@ -594,4 +698,251 @@ async fn several_issuers_each_have_their_own_cache_and_never_share_keys() {
         IssuerRouter::new().with(build(&a)).unwrap().with(build(&a)).unwrap_err(),
         ConfigError::Invalid("two verifiers for the same issuer")
     );
+}
+
+/// The duration settings of a [`RemoteKeys`] builder.
+#[derive(Clone, Debug)]
+struct Knobs {
+    default_ttl: Duration,
+    min_ttl: Duration,
+    max_ttl: Duration,
+    min_refresh_interval: Duration,
+    max_staleness: Duration,
+    connect_timeout: Duration,
+    timeout: Duration,
+    retry_initial: Duration,
+    retry_max: Duration,
+}
+
+impl Knobs {
+    fn builder(&self, url: String) -> tokenkind::remote::RemoteKeysBuilder {
+        RemoteKeys::jwks_uri(url)
+            .default_ttl(self.default_ttl)
+            .ttl_bounds(self.min_ttl, self.max_ttl)
+            .min_refresh_interval(self.min_refresh_interval)
+            .max_staleness(self.max_staleness)
+            .timeouts(self.connect_timeout, self.timeout)
+            .retry_backoff(self.retry_initial, self.retry_max)
+    }
+
+    /// The documented ranges (see each setter), checked in `build`'s order.
+    fn refusal(&self) -> Option<&'static str> {
+        let within = |d: Duration, lo: Duration, hi: Duration| lo <= d && d <= hi;
+        let (ms, s) = (Duration::from_millis, Duration::from_secs);
+        let week = s(7 * 24 * 3600);
+        if ![self.default_ttl, self.min_ttl, self.max_ttl].iter().all(|d| within(*d, ms(10), week)) {
+            Some("key lifetimes (`default_ttl`, `ttl_bounds`) must be from 10 ms to 7 days")
+        } else if self.min_ttl > self.max_ttl {
+            Some("the minimum key lifetime is above the maximum")
+        } else if !within(self.min_refresh_interval, s(1), s(3600)) {
+            Some("`min_refresh_interval` must be from 1 s to 1 hour")
+        } else if self.max_staleness > week {
+            Some("`max_staleness` must be from 0 to 7 days")
+        } else if !within(self.connect_timeout, ms(100), s(60)) || !within(self.timeout, ms(100), s(60)) {
+            Some("timeouts must be from 100 ms to 60 s")
+        } else if !within(self.retry_initial, ms(1), s(3600)) || !within(self.retry_max, ms(1), s(3600)) {
+            Some("retry delays (`retry_backoff`) must be from 1 ms to 1 hour")
+        } else if self.retry_initial > self.retry_max {
+            Some("the first retry delay is above the longest")
+        } else {
+            None
+        }
+    }
+}
+
+/// Zero, one nanosecond, years, `Duration::MAX` and anything in between.
+fn extreme_duration() -> impl Strategy<Value = Duration> {
+    prop_oneof![
+        Just(Duration::ZERO),
+        Just(Duration::from_nanos(1)),
+        Just(Duration::from_secs(100 * 365 * 24 * 3600)),
+        Just(Duration::from_secs(u64::MAX / 2)),
+        Just(Duration::from_secs(u64::MAX)),
+        Just(Duration::MAX),
+        (any::<u64>(), 0..1_000_000_000u32).prop_map(|(secs, nanos)| Duration::new(secs, nanos)),
+    ]
+}
+
+/// Mostly within `lo..=hi` (edges included, where a working cache must
+/// result), sometimes an extreme value.
+fn knob(lo: Duration, hi: Duration) -> impl Strategy<Value = Duration> {
+    let (lo_ns, hi_ns) = (u64::try_from(lo.as_nanos()).unwrap(), u64::try_from(hi.as_nanos()).unwrap());
+    prop_oneof![
+        2 => Just(lo),
+        2 => Just(hi),
+        4 => (lo_ns..=hi_ns).prop_map(Duration::from_nanos),
+        1 => extreme_duration(),
+    ]
+}
+
+/// Two knobs that must be in order: mostly in order.
+fn ordered(lo: Duration, hi: Duration) -> impl Strategy<Value = (Duration, Duration)> {
+    (knob(lo, hi), knob(lo, hi), prop::bool::weighted(0.85))
+        .prop_map(|(a, b, sort)| if sort { (a.min(b), a.max(b)) } else { (a, b) })
+}
+
+fn knobs() -> impl Strategy<Value = Knobs> {
+    let (ms, s) = (Duration::from_millis, Duration::from_secs);
+    let week = s(7 * 24 * 3600);
+    (
+        (knob(ms(10), week), ordered(ms(10), week)),
+        (knob(s(1), s(3600)), knob(Duration::ZERO, week)),
+        (knob(ms(100), s(60)), knob(ms(100), s(60))),
+        ordered(ms(1), s(3600)),
+    )
+        .prop_map(
+            |(
+                (default_ttl, (min_ttl, max_ttl)),
+                (min_refresh_interval, max_staleness),
+                (connect, total),
+                (first, max),
+            )| {
+                Knobs {
+                    default_ttl,
+                    min_ttl,
+                    max_ttl,
+                    min_refresh_interval,
+                    max_staleness,
+                    connect_timeout: connect,
+                    timeout: total,
+                    retry_initial: first,
+                    retry_max: max,
+                }
+            },
+        )
+}
+
+/// A `Cache-Control` header: none, any `max-age`, numbers past `u64`, garbage.
+fn cache_control() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        Just(None),
+        any::<u64>().prop_map(|secs| Some(format!("max-age={secs}"))),
+        (0..100_000u64).prop_map(|secs| Some(format!("public, max-age={secs}"))),
+        "[1-9][0-9]{19,60}".prop_map(|digits| Some(format!("max-age={digits}"))),
+        Just(Some(format!("max-age={}", u64::MAX))),
+        Just(Some(format!("max-age={}, no-cache", u128::MAX))),
+        Just(Some("no-store".to_owned())),
+        "[!-~]{0,24}".prop_map(|v| Some(format!("max-age={v}"))),
+    ]
+}
+
+/// An `Age` header: none, small, past `u64`, garbage.
+fn age() -> impl Strategy<Value = Option<String>> {
+    prop_oneof![
+        2 => Just(None),
+        1 => (0..1_000u64).prop_map(|a| Some(a.to_string())),
+        1 => any::<u64>().prop_map(|a| Some(a.to_string())),
+        1 => "[1-9][0-9]{19,40}".prop_map(Some),
+        1 => "[!-~]{1,12}".prop_map(Some),
+    ]
+}
+
+thread_local! {
+    /// Panics on this thread (a current-thread runtime runs its spawned tasks here too).
+    static PANICS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Counts panics per thread, so that a panic inside a spawned refresh task
+/// (which Tokio catches) still fails the property.
+fn count_panics() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.with(|p| p.set(p.get() + 1));
+            previous(info);
+        }));
+    });
+}
+
+fn property_issuer() -> &'static DevIssuer {
+    static DEV: OnceLock<DevIssuer> = OnceLock::new();
+    DEV.get_or_init(DevIssuer::new)
+}
+
+fn property_cases() -> u32 {
+    // 256 cases by default (each runs a server); `PROPTEST_CASES=10000` runs longer.
+    std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256)
+}
+
+/// Builds with `knobs`, then, if built, fetches keys served with the given
+/// `Cache-Control` and `Age`, verifies, misses twice on unknown `kid`s, fails
+/// a refresh and runs the background refresh for a moment.
+async fn drive(knobs: &Knobs, cache_control: Option<&str>, age: Option<&str>) -> Result<(), TestCaseError> {
+    let server = TestServer::start().await;
+    let built = knobs.builder(server.url("/jwks")).build();
+    let expected = knobs.refusal().map(ConfigError::Invalid);
+    prop_assert_eq!(built.as_ref().err(), expected.as_ref());
+    let Ok(keys) = built else { return Ok(()) };
+
+    let dev = property_issuer();
+    let mut reply = Reply::json(dev.jwks());
+    if let Some(value) = cache_control {
+        reply = reply.header("cache-control", value);
+    }
+    if let Some(value) = age {
+        reply = reply.header("age", value);
+    }
+    server.route("/jwks", reply);
+    // A loaded machine may not answer within a timeout under a second.
+    let short_timeouts = knobs.connect_timeout.min(knobs.timeout) < Duration::from_secs(1);
+    // Keys served for under two seconds may be unusable by the time they are read.
+    let brief = knobs.min_ttl.saturating_add(knobs.max_staleness) < Duration::from_secs(2);
+
+    match keys.refresh().await {
+        Ok(()) => {}
+        Err(RemoteError::Timeout) if short_timeouts => return Ok(()),
+        Err(e) => prop_assert!(false, "the refresh failed: {e}"),
+    }
+    prop_assert_eq!(keys.keys().map(|k| k.len()), Some(1));
+    let verifier = verifier(dev, &keys);
+    let check = |result: Result<(), Error>, kid: Option<&str>| -> Result<(), TestCaseError> {
+        match (result, kid) {
+            (Ok(()), None) => Ok(()),
+            (Err(Error::UnknownKey { kid: Some(k) }), Some(kid)) if k.as_str() == kid => Ok(()),
+            (Err(Error::KeysUnavailable), _) if brief => Ok(()),
+            (other, kid) => Err(TestCaseError::fail(format!("kid {kid:?}: {other:?}"))),
+        }
+    };
+    check(verifier.verify_async(&dev.access_token().sign()).await.map(drop), None)?;
+    for kid in ["unknown-1", "unknown-2"] {
+        check(verifier.verify_async(&dev.access_token().kid(Some(kid)).sign()).await.map(drop), Some(kid))?;
+        check(verifier.verify(&dev.access_token().kid(Some(kid)).sign()).map(drop), Some(kid))?;
+    }
+
+    server.route("/jwks", Reply::status(500));
+    match keys.refresh().await {
+        Err(RemoteError::Status { status: 500 }) => {}
+        Err(RemoteError::Timeout) if short_timeouts => {}
+        other => prop_assert!(false, "expected HTTP 500, got {other:?}"),
+    }
+    check(verifier.verify_async(&dev.access_token().sign()).await.map(drop), None)?;
+    check(verifier.verify(&dev.access_token().kid(Some("unknown-3")).sign()).map(drop), Some("unknown-3"))?;
+
+    let task = keys.spawn_refresh().unwrap();
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    task.stop();
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: property_cases(), ..ProptestConfig::default() })]
+
+    /// Every duration setting and any `Cache-Control` / `Age` an issuer sends:
+    /// `build` refuses exactly the values outside the documented ranges, and
+    /// whatever it accepts gives a cache that fetches, verifies, refuses
+    /// unknown `kid`s, survives a failed refresh, and never panics.
+    #[test]
+    fn any_duration_setting_or_max_age_builds_a_working_cache_or_is_refused(
+        knobs in knobs(),
+        cache_control in cache_control(),
+        age in age(),
+    ) {
+        count_panics();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let before = PANICS.with(Cell::get);
+        runtime.block_on(drive(&knobs, cache_control.as_deref(), age.as_deref()))?;
+        drop(runtime);
+        prop_assert_eq!(PANICS.with(Cell::get), before, "a task panicked");
+    }
 }

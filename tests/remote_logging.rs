@@ -1,5 +1,5 @@
-//! Key-source failures and skipped keys are logged with `tracing`, naming the
-//! source and the reason.
+//! Key-source failures, skipped keys and a JWKS without a usable key are
+//! logged with `tracing`, naming the source and the reason.
 
 #[path = "support/http.rs"]
 #[allow(dead_code, unreachable_pub)]
@@ -43,7 +43,13 @@ async fn failures_and_skipped_keys_are_logged() {
     let stale = recorder.find(Level::WARN, "serving the last good keys").expect("the failure is logged");
     assert!(stale.contains(&url) && stale.contains("500"), "{stale}");
 
+    server.route("/jwks", Reply::json(json!({ "keys": [] }).to_string()));
+    keys.refresh().await.unwrap();
+    let empty = recorder.find(Level::WARN, "the JWKS holds no usable key").expect("the empty key set is logged");
+    assert!(empty.contains(&url), "{empty}");
+
     let nothing = RemoteKeys::jwks_uri(&url).build().unwrap();
+    server.route("/jwks", Reply::status(500));
     assert!(nothing.refresh().await.is_err());
     assert!(recorder.find(Level::WARN, "no keys are available yet").is_some());
 }

@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use serde_json::{Value, json};
 use tokenkind::dev::DevIssuer;
 use tokenkind::error::{MAX_ECHO, Malformed};
-use tokenkind::{Error, KeySet};
+use tokenkind::{ConfigError, Error, KeySet};
 
 use super::common::{Api, NOW};
 use super::{Es256, access_claims, api};
@@ -164,24 +164,30 @@ fn kid_of_another_issuers_key() {
 
 #[test]
 fn kid_shared_by_two_issuers_in_one_key_set() {
-    // Both issuers use the kid "1"; a key set holding both keeps the first
-    // fitting key for that kid and never tries the other one in turn.
+    // Both issuers use the kid "1" with the same algorithm: a token naming
+    // "1" could mean either key (RFC 7517 §4.5), so neither is used, and
+    // neither is tried in turn.
     let a = DevIssuer::new().issuer_url("https://a.example");
     let b = DevIssuer::new().issuer_url("https://b.example");
-    let jwk = |d: &DevIssuer| {
+    let jwk = |d: &DevIssuer, kid: &str| {
         let mut j: Value = serde_json::from_str::<Value>(&d.jwks()).unwrap()["keys"][0].clone();
-        j["kid"] = json!("1");
+        j["kid"] = json!(kid);
         j
     };
-    let keys = KeySet::from_jwks(&json!({"keys": [jwk(&a), jwk(&b)]}).to_string()).unwrap();
+    let both = json!({"keys": [jwk(&a, "1"), jwk(&b, "1")]}).to_string();
+    assert_eq!(KeySet::from_jwks(&both).unwrap_err(), ConfigError::NoKeys);
+    let keys = KeySet::from_jwks(&json!({"keys": [jwk(&a, "1"), jwk(&b, "1"), jwk(&a, "2")]}).to_string()).unwrap();
     let va = tokenkind::AccessTokenVerifier::<Api>::builder(a.issuer(), a.audience())
         .keys(keys)
         .clock(|| NOW)
         .build()
         .unwrap();
-    assert!(va.verify(&a.access_token().issued_at(NOW).kid(Some("1")).sign()).is_ok());
     let from_b = b.access_token().issued_at(NOW).kid(Some("1")).claim("iss", a.issuer()).sign();
-    assert_eq!(va.verify(&from_b).unwrap_err(), Error::BadSignature);
+    for token in [a.access_token().issued_at(NOW).kid(Some("1")).sign(), from_b] {
+        let err = va.verify(&token).unwrap_err();
+        assert!(matches!(&err, Error::UnknownKey { kid: Some(k) } if k.as_str() == "1"), "{err:?}");
+    }
+    assert!(va.verify(&a.access_token().issued_at(NOW).kid(Some("2")).sign()).is_ok());
 }
 
 #[test]

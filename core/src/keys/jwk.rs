@@ -1,5 +1,7 @@
 //! JWK / JWKS and PEM loading, with jsonwebtoken as the key model.
 
+use std::collections::HashMap;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, KeyAlgorithm, KeyOperations, PublicKeyUse};
@@ -32,20 +34,60 @@ struct KidOnly {
     kid: Option<String>,
 }
 
+/// Why two keys with the same `kid` and a common algorithm are both skipped.
+const AMBIGUOUS_KID: &str =
+    "the `kid` is ambiguous: another key of the JWKS has it too, with a common algorithm (RFC 7517 §4.5)";
+
 pub(super) fn parse_jwks(json: &str) -> Result<(Vec<Key>, Vec<SkippedKey>), ConfigError> {
     let doc: Document<'_> = serde_json::from_str(json).map_err(|e| ConfigError::Jwks(e.to_string()))?;
-    let mut keys = Vec::with_capacity(doc.keys.len());
+    let mut loaded = Vec::with_capacity(doc.keys.len());
     let mut skipped = Vec::new();
     for (index, raw) in doc.keys.into_iter().enumerate() {
         match load_jwk(raw.get()) {
-            Ok(key) => keys.push(key),
+            Ok(key) => loaded.push((index, key)),
             Err(reason) => {
                 let kid = serde_json::from_str::<KidOnly>(raw.get()).ok().and_then(|k| k.kid);
                 skipped.push(SkippedKey { kid, index, reason });
             }
         }
     }
+    let keys = skip_ambiguous(loaded, &mut skipped);
+    skipped.sort_by_key(|s| s.index);
     Ok((keys, skipped))
+}
+
+/// RFC 7517 §4.5: keys of one JWKS that share a `kid` must be told apart by
+/// their type or algorithm. When two keys with the same `kid` may both verify
+/// some algorithm, a token naming that `kid` could mean either: both are
+/// skipped rather than one picked by its position. Keys that share a `kid`
+/// but no algorithm (an RSA key and an EC key) stay.
+fn skip_ambiguous(loaded: Vec<(usize, Key)>, skipped: &mut Vec<SkippedKey>) -> Vec<Key> {
+    // How many keys accept each (kid, algorithm): linear in the size of the JWKS.
+    let mut uses: HashMap<(&str, Algorithm), usize> = HashMap::new();
+    for (_, key) in &loaded {
+        if let Some(kid) = key.kid.as_deref() {
+            for (alg, _) in &key.verifiers {
+                *uses.entry((kid, *alg)).or_default() += 1;
+            }
+        }
+    }
+    let ambiguous: Vec<bool> = loaded
+        .iter()
+        .map(|(_, key)| {
+            key.kid
+                .as_deref()
+                .is_some_and(|kid| key.verifiers.iter().any(|(alg, _)| uses.get(&(kid, *alg)).is_some_and(|n| *n > 1)))
+        })
+        .collect();
+    let mut keys = Vec::with_capacity(loaded.len());
+    for ((index, key), ambiguous) in loaded.into_iter().zip(ambiguous) {
+        if ambiguous {
+            skipped.push(SkippedKey { kid: key.kid.as_deref().map(Into::into), index, reason: AMBIGUOUS_KID });
+        } else {
+            keys.push(key);
+        }
+    }
+    keys
 }
 
 fn load_jwk(json: &str) -> Result<Key, &'static str> {

@@ -7,7 +7,9 @@
 //! - `none` is never accepted; HMAC only for a secret configured with [`KeySet::with_hmac`];
 //! - RSA keys under 2048 bits are refused;
 //! - a JWK with `use: enc`, or `key_ops` without `verify`, is never used to verify;
-//! - a JWK's `alg`, when present, restricts the key to that algorithm.
+//! - a JWK's `alg`, when present, restricts the key to that algorithm;
+//! - two keys of a JWKS with the same `kid` and a common algorithm are both
+//!   skipped: a token naming that `kid` would be ambiguous (RFC 7517 §4.5).
 
 mod algorithm;
 mod jwk;
@@ -76,7 +78,10 @@ impl KeySet {
     ///
     /// Keys that cannot be used (malformed, `use: enc`, unsupported type,
     /// RSA under 2048 bits, an `alg` that does not fit the key) are skipped
-    /// and listed by [`KeySet::skipped`]; the others are loaded. Symmetric
+    /// and listed by [`KeySet::skipped`]; the others are loaded. Two keys
+    /// with the same `kid` that could verify a common algorithm are both
+    /// skipped, since a token naming that `kid` could mean either (RFC 7517
+    /// §4.5); keys sharing a `kid` but no algorithm (an RSA and an EC key) load. Symmetric
     /// (`oct`) keys in a JWKS are always skipped: HMAC secrets must be
     /// configured explicitly with [`KeySet::with_hmac`].
     ///
@@ -84,10 +89,18 @@ impl KeySet {
     /// [`ConfigError::Jwks`] when the document is not a JSON object with a
     /// `keys` array; [`ConfigError::NoKeys`] when no key is usable.
     pub fn from_jwks(json: &str) -> Result<Self, ConfigError> {
-        let (keys, skipped) = jwk::parse_jwks(json)?;
+        let keys = Self::from_jwks_document(json)?;
         if keys.is_empty() {
             return Err(ConfigError::NoKeys);
         }
+        Ok(keys)
+    }
+
+    /// Like [`KeySet::from_jwks`], but a well-formed JWKS with no usable key
+    /// gives an empty set: for a key source, that is an answer (its keys were
+    /// withdrawn), not a failure.
+    pub(crate) fn from_jwks_document(json: &str) -> Result<Self, ConfigError> {
+        let (keys, skipped) = jwk::parse_jwks(json)?;
         Ok(Self { keys: keys.into(), skipped: skipped.into() })
     }
 

@@ -157,7 +157,7 @@ impl Shared {
             return None;
         }
         if why == Why::UnknownKey {
-            if state.last_unknown_key_refresh.is_some_and(|at| now < at + self.settings.min_refresh_interval) {
+            if state.last_unknown_key_refresh.is_some_and(|at| now < later(at, self.settings.min_refresh_interval)) {
                 return None;
             }
             state.last_unknown_key_refresh = Some(now);
@@ -192,9 +192,9 @@ impl Shared {
                 self.counters.failures.fetch_add(1, Ordering::Relaxed);
                 state.failures = state.failures.saturating_add(1);
                 let (first, max) = (self.settings.retry_initial, self.settings.retry_max);
-                let factor = 1u32 << (state.failures - 1).min(16);
+                let factor = 1u32 << state.failures.saturating_sub(1).min(16);
                 let delay = first.saturating_mul(factor).min(max);
-                state.retry_at = Some(Instant::now() + delay);
+                state.retry_at = Some(later(Instant::now(), delay));
                 if matches!(e, RemoteError::Status { status: 404 | 410 }) {
                     state.discovered = None;
                 }
@@ -242,7 +242,12 @@ impl Shared {
             Fetched::Body { body, validators, max_age } => {
                 let text = core::str::from_utf8(&body)
                     .map_err(|_| RemoteError::InvalidJwks { reason: "the response is not UTF-8".into() })?;
-                let keys = KeySet::from_jwks(text).map_err(|e| RemoteError::InvalidJwks { reason: e.to_string() })?;
+                // A well-formed JWKS is the provider's answer even when it holds
+                // no usable key: it replaces the cached keys, so a withdrawn key
+                // stops verifying at once (RFC 7517 §5). Only a failed fetch or
+                // an unreadable body keeps the last good keys.
+                let keys =
+                    KeySet::from_jwks_document(text).map_err(|e| RemoteError::InvalidJwks { reason: e.to_string() })?;
                 for skipped in keys.skipped() {
                     tracing::warn!(
                         source = %self.source,
@@ -252,7 +257,15 @@ impl Shared {
                         "a key of the JWKS was skipped"
                     );
                 }
-                tracing::info!(source = %self.source, keys = ?keys, "keys loaded");
+                if keys.is_empty() {
+                    tracing::warn!(
+                        source = %self.source,
+                        skipped = keys.skipped().len(),
+                        "the JWKS holds no usable key; every token is refused until the key source publishes one"
+                    );
+                } else {
+                    tracing::info!(source = %self.source, keys = ?keys, "keys loaded");
+                }
                 self.snapshot_at(now, keys, jwks_uri, validators, max_age)
             }
         };
@@ -269,16 +282,17 @@ impl Shared {
         max_age: Option<Duration>,
     ) -> Snapshot {
         let s = &self.settings;
-        let ttl = max_age.unwrap_or(s.default_ttl).clamp(s.min_ttl, s.max_ttl);
-        let expires_at = now + ttl;
+        // `max` first: `clamp` would panic on bounds the wrong way round.
+        let ttl = max_age.unwrap_or(s.default_ttl).min(s.max_ttl).max(s.min_ttl);
+        let expires_at = later(now, ttl);
         Snapshot {
             keys,
             jwks_uri,
             validators,
             // Refresh when nine tenths of the lifetime have passed.
-            refresh_at: now + ttl.mul_f64(0.9),
+            refresh_at: later(now, ttl.saturating_sub(ttl / 10)),
             expires_at,
-            unusable_at: expires_at + s.max_staleness,
+            unusable_at: later(expires_at, s.max_staleness),
         }
     }
 
@@ -304,7 +318,7 @@ impl Shared {
         for url in urls {
             self.counters.discovery_requests.fetch_add(1, Ordering::Relaxed);
             match fetch::get(&self.client, url, "application/json", None).await {
-                Ok(Fetched::Body { body, .. }) => return self.metadata(issuer, &body),
+                Ok(Fetched::Body { body, .. }) => return self.metadata(issuer, url, &body),
                 Ok(Fetched::NotModified { .. }) => return Err(RemoteError::Status { status: 304 }),
                 Err(e @ RemoteError::Status { status: 404 }) => last = e,
                 Err(e) => return Err(e),
@@ -313,7 +327,9 @@ impl Shared {
         Err(last)
     }
 
-    fn metadata(&self, issuer: &str, body: &[u8]) -> Result<Url, RemoteError> {
+    /// The `jwks_uri` of the metadata document fetched from `from` (a
+    /// discovery URL, built from the issuer and so with its scheme).
+    pub(super) fn metadata(&self, issuer: &str, from: &Url, body: &[u8]) -> Result<Url, RemoteError> {
         #[derive(Deserialize)]
         struct Metadata {
             issuer: String,
@@ -327,7 +343,7 @@ impl Shared {
         }
         let url = Url::parse(&meta.jwks_uri)
             .map_err(|_| RemoteError::InvalidMetadata { reason: "`jwks_uri` is not a URL".into() })?;
-        fetch::check_url(&url, self.settings.allow_http)
+        fetch::check_jwks_uri(from, &url, self.settings.allow_http)
             .map_err(|reason| RemoteError::InvalidMetadata { reason: format!("`jwks_uri` is refused: {reason}") })?;
         Ok(url)
     }
@@ -381,9 +397,11 @@ impl State {
     }
 }
 
-/// Runs `f` with the snapshot's keys; without keys, a token that gets as far
-/// as key selection is answered `KeysUnavailable` (a malformed one is still
-/// refused for what it is).
+/// Runs `f` with the snapshot's keys; without a snapshot (nothing fetched
+/// yet, or past the staleness limit), a token that gets as far as key
+/// selection is answered `KeysUnavailable` (a malformed one is still refused
+/// for what it is). A snapshot with no key is an answer of the key source:
+/// the token's key is unknown.
 fn run<T>(snapshot: Option<&Snapshot>, f: &impl Fn(&KeySet) -> Result<T, Error>) -> Result<T, Error> {
     match snapshot {
         Some(s) => f(&s.keys),
@@ -396,4 +414,65 @@ fn run<T>(snapshot: Option<&Snapshot>, f: &impl Fn(&KeySet) -> Result<T, Error>)
 
 fn needs_keys<T>(result: &Result<T, Error>) -> bool {
     matches!(result, Err(Error::UnknownKey { .. } | Error::KeysUnavailable))
+}
+
+/// How far ahead [`later`] saturates: 30 years.
+const FAR_FUTURE: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
+
+/// `at + d` without the panic of `Instant + Duration` on overflow: `d` counts
+/// for at most [`FAR_FUTURE`] (so a longer `d` never gives an earlier
+/// instant), and if even that overflows, `at` itself (a refresh due at once,
+/// keys no longer served: the safe side).
+pub(super) fn later(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d.min(FAR_FUTURE)).unwrap_or(at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Settings past every cap (which `build` refuses) still never make the
+    /// cache's time arithmetic panic.
+    fn extreme(d: Duration) -> Shared {
+        let settings = Settings {
+            default_ttl: d,
+            min_ttl: d,
+            max_ttl: d,
+            min_refresh_interval: d,
+            max_staleness: d,
+            retry_initial: d,
+            retry_max: d,
+            allow_http: false,
+        };
+        let url = Url::parse("http://127.0.0.1:1/jwks").unwrap();
+        let client = fetch::client(Duration::from_secs(1), Duration::from_secs(1), false, false).unwrap();
+        Shared::new(Source::Jwks(url), settings, client)
+    }
+
+    #[tokio::test]
+    async fn instant_arithmetic_saturates_instead_of_panicking() {
+        let now = Instant::now();
+        assert_eq!(later(now, Duration::from_secs(1)), now + Duration::from_secs(1));
+        assert_eq!(later(now, Duration::MAX), now + FAR_FUTURE);
+        assert_eq!(later(now, Duration::from_secs(u64::MAX / 2)), now + FAR_FUTURE);
+
+        for d in [Duration::ZERO, Duration::from_nanos(1), Duration::from_secs(u64::MAX / 2), Duration::MAX] {
+            let shared = Arc::new(extreme(d));
+            for max_age in [None, Some(Duration::ZERO), Some(Duration::from_secs(u64::MAX)), Some(Duration::MAX)] {
+                let url = Url::parse("http://127.0.0.1:1/jwks").unwrap();
+                let s = shared.snapshot_at(Instant::now(), KeySet::new(), url, Validators::default(), max_age);
+                assert!(s.refresh_at <= s.expires_at && s.expires_at <= s.unusable_at, "{d:?} {max_age:?}");
+            }
+            // Two unknown-kid refreshes (the second checks the interval), then failures and their backoff.
+            for _ in 0..2 {
+                let _ = shared.start(Why::UnknownKey).map(Flight::wait);
+                shared.state().flight = None;
+            }
+            let (_tx, rx) = watch::channel(None);
+            for _ in 0..40 {
+                shared.finish(&Err(RemoteError::Connect), &rx);
+            }
+            let _ = shared.next_refresh();
+        }
+    }
 }

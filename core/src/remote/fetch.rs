@@ -48,6 +48,18 @@ pub(super) fn check_url(url: &Url, allow_http: bool) -> Result<(), &'static str>
     Ok(())
 }
 
+/// The `jwks_uri` of a discovery document: as [`check_url`], and never a
+/// downgrade from the issuer's scheme. The keys of an `https` issuer are
+/// fetched over `https` too, even from a loopback host and even with
+/// `allow_http`: keys fetched over plain HTTP could be replaced by anyone on
+/// the path, undoing the TLS that protected the discovery document.
+pub(super) fn check_jwks_uri(issuer: &Url, jwks_uri: &Url, allow_http: bool) -> Result<(), &'static str> {
+    if issuer.scheme() == "https" && jwks_uri.scheme() != "https" {
+        return Err("the issuer uses https, so its `jwks_uri` must use https too");
+    }
+    check_url(jwks_uri, allow_http)
+}
+
 fn is_loopback(url: &Url) -> bool {
     let Some(host) = url.host_str() else { return false };
     let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
@@ -130,7 +142,7 @@ pub(super) async fn get(
     };
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
-        if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+        if body.len().saturating_add(chunk.len()) > MAX_RESPONSE_BYTES {
             return Err(RemoteError::TooLarge { limit: MAX_RESPONSE_BYTES });
         }
         body.extend_from_slice(&chunk);
@@ -150,6 +162,19 @@ fn classify(e: &reqwest::Error) -> RemoteError {
     }
 }
 
+/// A delta-seconds value too large to read counts as this many seconds (RFC 9111 §1.2.2).
+const DELTA_SECONDS_OVERFLOW: u64 = 1 << 31;
+
+/// RFC 9111 §1.2.2 delta-seconds: ASCII digits only; a value too large to
+/// read counts as 2^31 seconds (the cache's `ttl_bounds` then apply).
+fn delta_seconds(value: &str) -> Option<u64> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Only digits: parsing fails only on overflow.
+    Some(value.parse::<u64>().unwrap_or(DELTA_SECONDS_OVERFLOW))
+}
+
 /// `Cache-Control: max-age` (RFC 9111 §5.2.2.1) less `Age` (§5.1); `no-cache`
 /// and `no-store` count as zero. Several `max-age` values: the smallest.
 fn max_age(headers: &HeaderMap) -> Option<Duration> {
@@ -164,7 +189,7 @@ fn max_age(headers: &HeaderMap) -> Option<Duration> {
             };
             let secs = if name.eq_ignore_ascii_case("max-age") {
                 // An invalid value makes the response stale (RFC 9111 §4.2.1).
-                arg.and_then(|a| a.parse::<u64>().ok()).unwrap_or(0)
+                arg.and_then(delta_seconds).unwrap_or(0)
             } else if name.eq_ignore_ascii_case("no-cache") || name.eq_ignore_ascii_case("no-store") {
                 0
             } else {
@@ -173,7 +198,7 @@ fn max_age(headers: &HeaderMap) -> Option<Duration> {
             found = Some(found.map_or(secs, |f| f.min(secs)));
         }
     }
-    let age = headers.get(header::AGE).and_then(|a| a.to_str().ok()).and_then(|a| a.trim().parse::<u64>().ok());
+    let age = headers.get(header::AGE).and_then(|a| a.to_str().ok()).and_then(|a| delta_seconds(a.trim()));
     found.map(|secs| Duration::from_secs(secs.saturating_sub(age.unwrap_or(0))))
 }
 
@@ -204,6 +229,25 @@ mod tests {
     }
 
     #[test]
+    fn a_max_age_too_large_to_read_counts_as_2_pow_31_seconds() {
+        let two_31 = Some(Duration::from_secs(1 << 31));
+        assert_eq!(max_age(&headers(&[("cache-control", "max-age=18446744073709551616")])), two_31);
+        assert_eq!(max_age(&headers(&[("cache-control", "max-age=999999999999999999999999999999999999")])), two_31);
+        assert_eq!(
+            max_age(&headers(&[("cache-control", "max-age=18446744073709551615")])),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(
+            max_age(&headers(&[("cache-control", "max-age=99999999999999999999"), ("age", "99999999999999999999")])),
+            Some(Duration::ZERO)
+        );
+        // Not delta-seconds: the response is stale.
+        for invalid in ["max-age=-1", "max-age=+5", "max-age=1e9", "max-age=", "max-age= 5 5"] {
+            assert_eq!(max_age(&headers(&[("cache-control", invalid)])), Some(Duration::ZERO), "{invalid}");
+        }
+    }
+
+    #[test]
     fn only_https_or_loopback_http_is_allowed() {
         let ok = |u: &str| check_url(&Url::parse(u).unwrap(), false);
         assert_eq!(ok("https://idp.example/jwks"), Ok(()));
@@ -217,5 +261,34 @@ mod tests {
         assert_eq!(ok("file:///etc/passwd"), Err("the scheme must be https"));
         assert_eq!(ok("https://user:pw@idp.example/jwks"), Err("credentials in the URL are refused"));
         assert_eq!(check_url(&Url::parse("http://idp.internal/jwks").unwrap(), true), Ok(()));
+    }
+
+    #[test]
+    fn an_https_issuer_keeps_https_for_its_jwks_uri() {
+        let check = |issuer: &str, jwks: &str, allow_http| {
+            check_jwks_uri(&Url::parse(issuer).unwrap(), &Url::parse(jwks).unwrap(), allow_http)
+        };
+        let downgrade = Err("the issuer uses https, so its `jwks_uri` must use https too");
+        assert_eq!(check("https://idp.example", "http://idp.example/jwks", false), downgrade);
+        assert_eq!(check("https://127.0.0.1:8443", "http://127.0.0.1:8080/jwks", false), downgrade);
+        assert_eq!(check("https://localhost", "http://localhost/jwks", false), downgrade);
+        assert_eq!(check("https://[::1]", "http://[::1]/jwks", false), downgrade);
+        assert_eq!(check("https://idp.example", "http://idp.example/jwks", true), downgrade);
+        assert_eq!(check("https://idp.example", "ftp://idp.example/jwks", false), downgrade);
+        assert_eq!(check("https://idp.example", "https://keys.idp.example/jwks", false), Ok(()));
+        assert_eq!(check("https://127.0.0.1", "https://127.0.0.1/jwks", false), Ok(()));
+        // An http issuer (loopback, or allowed) may keep http; an upgrade is fine.
+        assert_eq!(check("http://127.0.0.1:8080", "http://127.0.0.1:8080/jwks", false), Ok(()));
+        assert_eq!(check("http://127.0.0.1:8080", "https://idp.example/jwks", false), Ok(()));
+        assert_eq!(check("http://idp.internal", "http://idp.internal/jwks", true), Ok(()));
+        // The other rules still apply.
+        assert_eq!(
+            check("http://127.0.0.1:8080", "http://idp.example/jwks", false),
+            Err("only https is allowed, except for loopback hosts")
+        );
+        assert_eq!(
+            check("https://idp.example", "https://u:p@idp.example/jwks", false),
+            Err("credentials in the URL are refused")
+        );
     }
 }

@@ -13,7 +13,8 @@
 //!   Connect Discovery 1.0 §4), or when that answers 404 the RFC 8414 §3 URL
 //!   `https://host/.well-known/oauth-authorization-server{path}`; the
 //!   document's `issuer` must equal the configured issuer exactly (§4.3), and
-//!   its `jwks_uri` is then used;
+//!   its `jwks_uri` is then used, never with a weaker scheme than the
+//!   issuer's (an `https` issuer's keys come over `https`, loopback included);
 //! - **reads never wait on the network**: the keys are an immutable snapshot
 //!   swapped atomically (`arc-swap`); a refresh runs in its own Tokio task,
 //!   with no lock held across the network call;
@@ -31,12 +32,18 @@
 //!   keys are served for up to [`max_staleness`](RemoteKeysBuilder::max_staleness)
 //!   past their expiry, and the failure is logged with `tracing`; with no
 //!   keys, verification fails with [`Error::KeysUnavailable`]
-//!   (HTTP 503) and later requests retry with exponential backoff.
+//!   (HTTP 503) and later requests retry with exponential backoff;
+//! - **withdrawn keys**: a refresh that fails is a transport error, an HTTP
+//!   error or a body that is not a JWKS; a well-formed JWKS always replaces
+//!   the cached keys, even when it holds no usable key (RFC 7517 §5), so a
+//!   key the provider withdrew stops verifying at the next refresh
+//!   ([`Error::UnknownKey`], HTTP 401; the empty set is logged as a warning).
 
 mod cache;
 mod fetch;
 
 use core::fmt;
+use core::ops::RangeInclusive;
 use core::time::Duration;
 use std::sync::Arc;
 
@@ -65,6 +72,21 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_RETRY_INITIAL: Duration = Duration::from_secs(1);
 /// Default longest retry delay after failed refreshes: 30 seconds.
 pub const DEFAULT_RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// Allowed key lifetimes (`default_ttl`, both `ttl_bounds`): 10 ms (the
+/// background refresh's least spacing) to 7 days.
+const TTL_RANGE: RangeInclusive<Duration> = Duration::from_millis(10)..=Duration::from_secs(7 * 24 * 60 * 60);
+/// Allowed `min_refresh_interval`: 1 second (a flood of unknown `kid`s must
+/// not turn into back-to-back fetches) to 1 hour (a rotated key must be
+/// picked up the same hour).
+const MIN_REFRESH_INTERVAL_RANGE: RangeInclusive<Duration> = Duration::from_secs(1)..=Duration::from_secs(60 * 60);
+/// Allowed `max_staleness`: none at all to 7 days.
+const MAX_STALENESS_RANGE: RangeInclusive<Duration> = Duration::ZERO..=Duration::from_secs(7 * 24 * 60 * 60);
+/// Allowed timeouts: 100 ms to 60 seconds (a refresh in flight holds back
+/// the requests waiting for it).
+const TIMEOUT_RANGE: RangeInclusive<Duration> = Duration::from_millis(100)..=Duration::from_secs(60);
+/// Allowed retry delays: 1 ms to 1 hour.
+const RETRY_RANGE: RangeInclusive<Duration> = Duration::from_millis(1)..=Duration::from_secs(60 * 60);
 
 /// A JWKS fetched over HTTPS and cached; cheap to clone (clones share the cache).
 ///
@@ -171,7 +193,9 @@ pub enum RemoteError {
         /// The limit in bytes.
         limit: usize,
     },
-    /// The response is not a usable JWKS (not JSON, no `keys` array, or no usable key).
+    /// The response is not a JWKS (not UTF-8, not JSON, or no `keys` array).
+    /// A well-formed JWKS with no usable key is not an error: it replaces
+    /// the cached keys, and tokens are refused with [`Error::UnknownKey`].
     #[error("the JWKS is invalid: {reason}")]
     InvalidJwks {
         /// Why.
@@ -306,7 +330,7 @@ impl RemoteKeys {
                 let Some(shared) = weak.upgrade() else { return };
                 let at = shared.next_refresh();
                 drop(shared);
-                let earliest = tokio::time::Instant::now() + Duration::from_millis(10);
+                let earliest = cache::later(tokio::time::Instant::now(), Duration::from_millis(10));
                 tokio::time::sleep_until(at.max(earliest)).await;
                 let Some(shared) = weak.upgrade() else { return };
                 if let Some(flight) = shared.start(Why::Due) {
@@ -361,6 +385,9 @@ impl RemoteKeysBuilder {
 
     /// Key lifetime when the response carries no `Cache-Control: max-age`
     /// (default 5 minutes; kept within [`ttl_bounds`](Self::ttl_bounds)).
+    ///
+    /// Allowed: 10 ms to 7 days; [`build`](Self::build) refuses other values
+    /// with [`ConfigError::Invalid`].
     pub fn default_ttl(mut self, ttl: Duration) -> Self {
         self.settings.default_ttl = ttl;
         self
@@ -368,6 +395,11 @@ impl RemoteKeysBuilder {
 
     /// Bounds on a response's `max-age` (default 1 minute to 24 hours), so a
     /// server can neither make the cache refetch constantly nor keep keys forever.
+    ///
+    /// Allowed: each bound from 10 ms to 7 days, `min` at most `max`;
+    /// [`build`](Self::build) refuses other values with [`ConfigError::Invalid`].
+    /// A `max-age` too large to read counts as 2^31 seconds (RFC 9111 §1.2.2),
+    /// then this upper bound applies.
     pub fn ttl_bounds(mut self, min: Duration, max: Duration) -> Self {
         self.settings.min_ttl = min;
         self.settings.max_ttl = max;
@@ -376,6 +408,9 @@ impl RemoteKeysBuilder {
 
     /// The least time between two refreshes caused by tokens naming an
     /// unknown `kid` (default 30 seconds).
+    ///
+    /// Allowed: 1 second to 1 hour; [`build`](Self::build) refuses other
+    /// values with [`ConfigError::Invalid`].
     pub fn min_refresh_interval(mut self, interval: Duration) -> Self {
         self.settings.min_refresh_interval = interval;
         self
@@ -384,6 +419,9 @@ impl RemoteKeysBuilder {
     /// How long past their expiry the last good keys are still served while
     /// refreshes fail (default 6 hours); after that, verification fails with
     /// [`Error::KeysUnavailable`].
+    ///
+    /// Allowed: zero (never serve expired keys) to 7 days;
+    /// [`build`](Self::build) refuses longer with [`ConfigError::Invalid`].
     pub fn max_staleness(mut self, staleness: Duration) -> Self {
         self.settings.max_staleness = staleness;
         self
@@ -391,6 +429,9 @@ impl RemoteKeysBuilder {
 
     /// Connect timeout and total timeout of one request, body included
     /// (defaults 5 and 10 seconds).
+    ///
+    /// Allowed: each from 100 ms to 60 seconds; [`build`](Self::build)
+    /// refuses other values with [`ConfigError::Invalid`].
     pub fn timeouts(mut self, connect: Duration, total: Duration) -> Self {
         self.connect_timeout = connect;
         self.timeout = total;
@@ -399,6 +440,9 @@ impl RemoteKeysBuilder {
 
     /// After a failed refresh, the next waits `initial`, doubled on each
     /// further failure up to `max` (defaults 1 and 30 seconds).
+    ///
+    /// Allowed: each from 1 ms to 1 hour, `initial` at most `max`;
+    /// [`build`](Self::build) refuses other values with [`ConfigError::Invalid`].
     pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.settings.retry_initial = initial;
         self.settings.retry_max = max;
@@ -424,18 +468,11 @@ impl RemoteKeysBuilder {
     ///
     /// # Errors
     /// [`ConfigError::Url`] for a URL that is invalid or not `https`
-    /// (loopback excepted); [`ConfigError::Invalid`] for settings out of range.
+    /// (loopback excepted); [`ConfigError::Invalid`] for a duration outside
+    /// its allowed range (see each setter).
     pub fn build(self) -> Result<RemoteKeys, ConfigError> {
+        self.check_durations()?;
         let s = &self.settings;
-        if s.min_ttl > s.max_ttl {
-            return Err(ConfigError::Invalid("the minimum key lifetime is above the maximum"));
-        }
-        if self.connect_timeout.is_zero() || self.timeout.is_zero() {
-            return Err(ConfigError::Invalid("timeouts must be above zero"));
-        }
-        if s.retry_initial.is_zero() || s.retry_initial > s.retry_max {
-            return Err(ConfigError::Invalid("the retry backoff must start above zero and at most at its maximum"));
-        }
         let source = match self.source {
             SourceSpec::Jwks(url) => Source::Jwks(fetch::parse_url(&url, s.allow_http)?),
             SourceSpec::Discovery(issuer) => {
@@ -445,6 +482,32 @@ impl RemoteKeysBuilder {
         };
         let client = fetch::client(self.connect_timeout, self.timeout, self.follow_redirects, s.allow_http)?;
         Ok(RemoteKeys { shared: Arc::new(Shared::new(source, self.settings, client)) })
+    }
+
+    /// Every duration within its range, so that no `Instant` arithmetic of
+    /// the cache can come near overflowing.
+    fn check_durations(&self) -> Result<(), ConfigError> {
+        let s = &self.settings;
+        let invalid = |ok: bool, message| if ok { Ok(()) } else { Err(ConfigError::Invalid(message)) };
+        invalid(
+            [s.default_ttl, s.min_ttl, s.max_ttl].iter().all(|d| TTL_RANGE.contains(d)),
+            "key lifetimes (`default_ttl`, `ttl_bounds`) must be from 10 ms to 7 days",
+        )?;
+        invalid(s.min_ttl <= s.max_ttl, "the minimum key lifetime is above the maximum")?;
+        invalid(
+            MIN_REFRESH_INTERVAL_RANGE.contains(&s.min_refresh_interval),
+            "`min_refresh_interval` must be from 1 s to 1 hour",
+        )?;
+        invalid(MAX_STALENESS_RANGE.contains(&s.max_staleness), "`max_staleness` must be from 0 to 7 days")?;
+        invalid(
+            TIMEOUT_RANGE.contains(&self.connect_timeout) && TIMEOUT_RANGE.contains(&self.timeout),
+            "timeouts must be from 100 ms to 60 s",
+        )?;
+        invalid(
+            RETRY_RANGE.contains(&s.retry_initial) && RETRY_RANGE.contains(&s.retry_max),
+            "retry delays (`retry_backoff`) must be from 1 ms to 1 hour",
+        )?;
+        invalid(s.retry_initial <= s.retry_max, "the first retry delay is above the longest")
     }
 }
 
@@ -504,13 +567,88 @@ mod tests {
         assert_eq!(oauth.as_str(), "https://idp.example/.well-known/oauth-authorization-server");
     }
 
+    /// The rule of `fetch::check_jwks_uri`, through the discovery code path:
+    /// the test server of `tests/remote.rs` speaks plain HTTP, so an `https`
+    /// issuer on loopback cannot be discovered end to end there.
     #[test]
-    fn settings_out_of_range_are_refused() {
+    fn an_https_issuer_may_not_downgrade_its_jwks_uri_to_http() {
+        let keys = RemoteKeys::discover("https://127.0.0.1:8443").build().unwrap();
+        let Source::Discovery { urls: [from, _], .. } = &keys.shared.source else { unreachable!() };
+        let doc = |jwks_uri: &str| format!(r#"{{"issuer": "https://127.0.0.1:8443", "jwks_uri": "{jwks_uri}"}}"#);
+        let metadata = |jwks_uri: &str| keys.shared.metadata("https://127.0.0.1:8443", from, doc(jwks_uri).as_bytes());
+        assert_eq!(
+            metadata("http://127.0.0.1:8080/jwks").unwrap_err(),
+            RemoteError::InvalidMetadata {
+                reason: "`jwks_uri` is refused: the issuer uses https, so its `jwks_uri` must use https too".into()
+            }
+        );
+        assert_eq!(metadata("https://127.0.0.1:8443/jwks").unwrap().as_str(), "https://127.0.0.1:8443/jwks");
+
+        let keys = RemoteKeys::discover("http://127.0.0.1:8080").build().unwrap();
+        let Source::Discovery { urls: [from, _], .. } = &keys.shared.source else { unreachable!() };
+        let doc = r#"{"issuer": "http://127.0.0.1:8080", "jwks_uri": "http://127.0.0.1:8080/jwks"}"#;
+        assert_eq!(
+            keys.shared.metadata("http://127.0.0.1:8080", from, doc.as_bytes()).unwrap().as_str(),
+            "http://127.0.0.1:8080/jwks"
+        );
+    }
+
+    #[test]
+    fn every_duration_setting_is_capped() {
+        const TTL: &str = "key lifetimes (`default_ttl`, `ttl_bounds`) must be from 10 ms to 7 days";
+        const INTERVAL: &str = "`min_refresh_interval` must be from 1 s to 1 hour";
+        const STALENESS: &str = "`max_staleness` must be from 0 to 7 days";
+        const TIMEOUTS: &str = "timeouts must be from 100 ms to 60 s";
+        const RETRY: &str = "retry delays (`retry_backoff`) must be from 1 ms to 1 hour";
         let k = || RemoteKeys::jwks_uri("https://idp.example/jwks");
-        let s = Duration::from_secs;
-        assert!(matches!(k().ttl_bounds(s(10), s(5)).build(), Err(ConfigError::Invalid(_))));
-        assert!(matches!(k().timeouts(Duration::ZERO, s(1)).build(), Err(ConfigError::Invalid(_))));
-        assert!(matches!(k().retry_backoff(s(5), s(1)).build(), Err(ConfigError::Invalid(_))));
+        let (ms, s) = (Duration::from_millis, Duration::from_secs);
+        let (week, hour) = (s(7 * 24 * 3600), s(3600));
+        let ns = Duration::from_nanos(1);
+        let refused = |b: RemoteKeysBuilder| match b.build() {
+            Err(ConfigError::Invalid(message)) => message,
+            other => panic!("expected a refused setting, got {other:?}"),
+        };
+        for bad in [Duration::ZERO, ns, ms(10).saturating_sub(ns), week + ns, Duration::MAX] {
+            assert_eq!(refused(k().default_ttl(bad)), TTL, "{bad:?}");
+            assert_eq!(refused(k().ttl_bounds(bad, week)), TTL, "{bad:?}");
+            assert_eq!(refused(k().ttl_bounds(ms(10), bad)), TTL, "{bad:?}");
+        }
+        for bad in [Duration::ZERO, ns, s(1).saturating_sub(ns), hour + ns, Duration::MAX] {
+            assert_eq!(refused(k().min_refresh_interval(bad)), INTERVAL, "{bad:?}");
+        }
+        for bad in [week + ns, s(u64::MAX / 2), Duration::MAX] {
+            assert_eq!(refused(k().max_staleness(bad)), STALENESS, "{bad:?}");
+        }
+        for bad in [Duration::ZERO, ns, ms(100).saturating_sub(ns), s(60) + ns, Duration::MAX] {
+            assert_eq!(refused(k().timeouts(bad, s(1))), TIMEOUTS, "{bad:?}");
+            assert_eq!(refused(k().timeouts(s(1), bad)), TIMEOUTS, "{bad:?}");
+        }
+        for bad in [Duration::ZERO, ns, ms(1).saturating_sub(ns), hour + ns, Duration::MAX] {
+            assert_eq!(refused(k().retry_backoff(bad, hour)), RETRY, "{bad:?}");
+            assert_eq!(refused(k().retry_backoff(ms(1), bad)), RETRY, "{bad:?}");
+        }
+        assert_eq!(refused(k().ttl_bounds(s(10), s(5))), "the minimum key lifetime is above the maximum");
+        assert_eq!(refused(k().retry_backoff(s(5), s(1))), "the first retry delay is above the longest");
+        // The edges themselves are allowed.
+        for edge in [ms(10), week] {
+            k().default_ttl(edge).ttl_bounds(edge, edge).build().unwrap();
+        }
+        for edge in [s(1), hour] {
+            k().min_refresh_interval(edge).build().unwrap();
+        }
+        for edge in [Duration::ZERO, week] {
+            k().max_staleness(edge).build().unwrap();
+        }
+        for edge in [ms(100), s(60)] {
+            k().timeouts(edge, edge).build().unwrap();
+        }
+        for edge in [ms(1), hour] {
+            k().retry_backoff(edge, edge).build().unwrap();
+        }
+    }
+
+    #[test]
+    fn urls_that_cannot_be_used_are_refused() {
         assert!(matches!(
             RemoteKeys::discover("https://idp.example/?tenant=a").build(),
             Err(ConfigError::Url {
