@@ -200,3 +200,54 @@ fn an_id_token_never_passes_the_access_token_verifier() {
     let id = dev.id_token().issued_at(NOW).audience(dev.audience()).claim("client_id", "c").claim("jti", "j").sign();
     assert!(matches!(api.verify(&id), Err(Error::WrongTokenType { expected: "at+jwt", .. })));
 }
+
+#[test]
+fn code_hash_is_checked_against_the_code() {
+    // OpenID Connect Core §3.3.2.11, with each hash size.
+    let code = "Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk";
+    for alg in [tokenkind::Algorithm::ES256, tokenkind::Algorithm::ES384, tokenkind::Algorithm::RS512] {
+        let dev = DevIssuer::with_algorithm(alg);
+        let v = dev.id_token_verifier::<NoClaims>().clock(|| NOW).build().unwrap();
+        let t = v.verify(&token(&dev).code_hash(code).sign(), Nonce::Expected("n-0S6")).unwrap();
+        assert_eq!(t.verify_code_hash(code), Ok(()), "{alg:?}");
+        assert_eq!(t.verify_code_hash("another-code"), Err(Error::CodeHashMismatch), "{alg:?}");
+        // `c_hash` is not `at_hash`: the code's hash does not vouch for an access token.
+        assert_eq!(t.verify_access_token_hash(code), Err(Error::MissingClaim { claim: "at_hash" }));
+    }
+    let (dev, v) = setup();
+    let t = v.verify(&token(&dev).sign(), Nonce::Expected("n-0S6")).unwrap();
+    assert_eq!(t.verify_code_hash(code), Err(Error::MissingClaim { claim: "c_hash" }));
+    let err = v.verify(&token(&dev).claim("c_hash", 5).sign(), Nonce::Expected("n-0S6")).unwrap_err();
+    assert_eq!(err, Error::MalformedClaim { claim: "c_hash", expected: "a string" });
+}
+
+#[test]
+fn session_id_is_read_from_sid() {
+    let (dev, v) = setup();
+    let t = v.verify(&token(&dev).claim("sid", "08a5019c-17e1-4977").sign(), Nonce::Expected("n-0S6")).unwrap();
+    assert_eq!(t.session_id(), Some("08a5019c-17e1-4977"));
+    let t = v.verify(&token(&dev).sign(), Nonce::Expected("n-0S6")).unwrap();
+    assert_eq!(t.session_id(), None);
+    let err = v.verify(&token(&dev).claim("sid", json!(["a"])).sign(), Nonce::Expected("n-0S6")).unwrap_err();
+    assert_eq!(err, Error::MalformedClaim { claim: "sid", expected: "a string" });
+}
+
+#[test]
+fn a_logout_token_is_never_a_login() {
+    // Back-Channel Logout 1.0 §2.4: `events`, no `nonce`, `typ` optional.
+    let (dev, v) = setup();
+    let logout = dev
+        .id_token()
+        .issued_at(NOW)
+        .without("nonce")
+        .without("auth_time")
+        .claim("jti", "bWJq")
+        .claim("sid", "08a5019c-17e1-4977")
+        .claim("events", json!({"http://schemas.openid.net/event/backchannel-logout": {}}))
+        .header_typ(None)
+        .sign();
+    assert_eq!(
+        v.verify(&logout, Nonce::NotRequested).unwrap_err(),
+        Error::SecurityEventToken { reason: "it carries `events`" }
+    );
+}

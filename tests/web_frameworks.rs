@@ -120,6 +120,25 @@ async fn check_guards(base: &str, dev: &DevIssuer) {
     // Optional tokens: absent → anonymous; present and valid → the subject; invalid → 401.
     assert_eq!(get(&client, &format!("{base}/maybe"), None).await.body, "anonymous");
     assert_eq!(get(&client, &format!("{base}/maybe"), Some(&token(""))).await.body, "ada");
+    // A sender-constrained token is never a bearer token.
+    let bound = dev
+        .access_token()
+        .scope("read:messages write:messages")
+        .claim("cnf", json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}))
+        .sign();
+    let a = get(&client, &format!("{base}/both"), Some(&bound)).await;
+    assert_eq!(a.status.as_u16(), 401);
+    assert_eq!(
+        a.www_authenticate.unwrap(),
+        challenge(
+            realm,
+            Some((
+                "invalid_token",
+                "the access token is bound to a key or certificate; send it with its proof of possession"
+            )),
+            None
+        )
+    );
     let expired = dev.access_token().expires_in(-300).sign();
     let a = get(&client, &format!("{base}/maybe"), Some(&expired)).await;
     assert_eq!(a.status.as_u16(), 401);
@@ -171,6 +190,25 @@ async fn check_options(serve: fn(AccessTokenVerifier<Api>) -> String) {
     let a = answer(both).await;
     assert_eq!(a.status.as_u16(), 400);
     assert_eq!(a.body["problem"], "send the access token in one place only");
+
+    // A repeated `access_token` parameter is ambiguous: never resolved by taking one.
+    let other = dev.access_token().subject("eve").scope("read:messages write:messages").sign();
+    let twice = client
+        .get(format!("{base}/both"))
+        .query(&[("access_token", &token), ("access_token", &other)])
+        .send()
+        .await
+        .unwrap();
+    let a = answer(twice).await;
+    assert_eq!(a.status.as_u16(), 400);
+    assert_eq!(
+        a.www_authenticate.unwrap(),
+        challenge(
+            "messages",
+            Some(("invalid_request", "the URL has more than one access_token parameter")),
+            None
+        )
+    );
 }
 
 #[tokio::test]

@@ -245,6 +245,12 @@ impl RequiredScopes {
         Self { names: S::NAMES, mask, mode }
     }
 
+    /// Any names, to test what reaches a header.
+    #[cfg(test)]
+    pub(crate) fn from_parts(names: &'static [&'static str], mask: u128, mode: Mode) -> Self {
+        Self { names, mask, mode }
+    }
+
     /// The required scope strings, in declaration order.
     pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.names.iter().enumerate().filter(|(i, _)| self.mask & bit(*i) != 0).map(|(_, n)| *n)

@@ -76,6 +76,13 @@ pub(super) fn parse_url(url: &str, allow_http: bool) -> Result<Url, crate::Confi
     Ok(parsed)
 }
 
+/// Whether a redirect chain that passed through https goes on over plain
+/// http: never followed, even on loopback (the same rule as for a
+/// discovered `jwks_uri`).
+fn is_downgrade(previous: &[Url], next: &Url) -> bool {
+    next.scheme() != "https" && previous.iter().any(|u| u.scheme() == "https")
+}
+
 /// The HTTP client: no redirects (or only safe ones), timeouts, no cookies.
 pub(super) fn client(
     connect_timeout: Duration,
@@ -89,6 +96,8 @@ pub(super) fn client(
                 attempt.error("too many redirects")
             } else if check_url(attempt.url(), allow_http).is_err() {
                 attempt.error("redirect to a refused URL")
+            } else if is_downgrade(attempt.previous(), attempt.url()) {
+                attempt.error("redirect from https to http")
             } else {
                 attempt.follow()
             }
@@ -212,6 +221,18 @@ mod tests {
             h.append(*k, HeaderValue::from_static(v));
         }
         h
+    }
+
+    #[test]
+    fn a_redirect_never_downgrades_from_https() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        assert!(is_downgrade(&[url("https://idp.example/jwks")], &url("http://127.0.0.1/jwks")));
+        assert!(is_downgrade(
+            &[url("https://idp.example/a"), url("https://idp.example/b")],
+            &url("http://idp.example/c")
+        ));
+        assert!(!is_downgrade(&[url("https://idp.example/jwks")], &url("https://keys.idp.example/jwks")));
+        assert!(!is_downgrade(&[url("http://127.0.0.1/a")], &url("http://127.0.0.1/b")));
     }
 
     #[test]

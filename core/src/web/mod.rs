@@ -405,6 +405,50 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_query_token_is_refused() {
+        let twice = Some("access_token=abc&x=1&access_token=def");
+        assert_eq!(find(&[], twice, true), Err(BearerError::MultipleQueryTokens));
+        assert_eq!(find(&[], Some("access_token=abc&access_token=abc"), true), Err(BearerError::MultipleQueryTokens));
+        assert_eq!(find(&[], twice, false), Err(BearerError::MultipleQueryTokens));
+        assert_eq!(find(&["Bearer abc"], twice, true), Err(BearerError::MultipleQueryTokens));
+        let r = Rejection::new(
+            RejectionSource::Bearer(BearerError::MultipleQueryTokens),
+            &WebOptions::default(),
+            "https://api.example",
+        );
+        assert_eq!(r.status(), 400);
+        assert_eq!(
+            r.www_authenticate().unwrap(),
+            "Bearer realm=\"https://api.example\", error=\"invalid_request\", \
+             error_description=\"the URL has more than one access_token parameter\""
+        );
+    }
+
+    #[test]
+    fn only_scope_tokens_reach_the_scope_attribute() {
+        static NAMES: [&str; 4] = ["read:messages", "x\", error=\"forged", "a b", "write:messages"];
+        let required = RequiredScopes::from_parts(&NAMES, 0b1111, crate::scope::Mode::All);
+        let r = Rejection::new(
+            RejectionSource::Token(Error::InsufficientScope { required }),
+            &WebOptions::default(),
+            "api",
+        );
+        assert_eq!(
+            r.www_authenticate().unwrap(),
+            "Bearer realm=\"api\", error=\"insufficient_scope\", error_description=\"the access token lacks a \
+             required scope\", scope=\"read:messages write:messages\""
+        );
+        let only_bad = RequiredScopes::from_parts(&NAMES, 0b0010, crate::scope::Mode::All);
+        let r = Rejection::new(
+            RejectionSource::Token(Error::InsufficientScope { required: only_bad }),
+            &WebOptions::default(),
+            "api",
+        );
+        assert!(!r.www_authenticate().unwrap().contains("scope=\""), "{:?}", r.www_authenticate());
+        assert!(is_scope_token("!#[]~") && !is_scope_token("") && !is_scope_token("é"));
+    }
+
+    #[test]
     fn realm_is_quoted_safely() {
         assert_eq!(quoted("a\"b\\c\nd"), "abcd");
         assert_eq!(quoted("https://api.example"), "https://api.example");
