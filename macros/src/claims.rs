@@ -234,10 +234,17 @@ fn check_field(cx: &Ctxt, kind: Kind, field: &Field, container: &SerdeContainer)
             ),
         };
         let message = match kind.accessor(&claim) {
-            Some(accessor) if accessor.starts_with("verify_") => format!(
-                "{subject} that `{token}` already types; remove this field and check it with \
-                 `{token}::{accessor}(..)`, which compares it with the value it was issued with"
-            ),
+            Some(accessor) if accessor.starts_with("verify_") => {
+                let (what, arg) = if claim == "c_hash" {
+                    ("the authorization code", "code")
+                } else {
+                    ("the access token", "access_token")
+                };
+                format!(
+                    "{subject} that `{token}` already types; remove this field and check it against {what} \
+                     with `{token}::{accessor}({arg})`"
+                )
+            }
             Some(accessor) => format!(
                 "{subject} that `{token}` already types and checks; remove this field and read it with \
                  `{token}::{accessor}()`"
