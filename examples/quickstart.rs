@@ -34,7 +34,7 @@ fn post_message(token: AccessToken<Api>, text: &str) -> String {
 }
 
 /// Only code that proved `write:messages` can reach the store.
-fn store(_proof: Granted<api_scope::WriteMessages>, text: &str) -> String {
+fn store(_proof: Granted<'_, api_scope::WriteMessages>, text: &str) -> String {
     format!("stored {text:?}")
 }
 

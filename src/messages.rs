@@ -52,7 +52,7 @@ impl Store {
     }
 
     /// Adds a message; needs proof that `write:messages` was checked.
-    pub fn add(&self, _: Granted<api_scope::WriteMessages>, author: &str, text: String) -> Message {
+    pub fn add(&self, _: Granted<'_, api_scope::WriteMessages>, author: &str, text: String) -> Message {
         let mut guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         guard.0 += 1;
         let message = Message { id: guard.0, author: author.to_owned(), text };
@@ -61,7 +61,7 @@ impl Store {
     }
 
     /// Deletes a message; needs proof that `delete:messages` was checked.
-    pub fn delete(&self, _: Granted<api_scope::DeleteMessages>, id: u64) -> bool {
+    pub fn delete(&self, _: Granted<'_, api_scope::DeleteMessages>, id: u64) -> bool {
         let mut guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let before = guard.1.len();
         guard.1.retain(|m| m.id != id);

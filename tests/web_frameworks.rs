@@ -203,11 +203,7 @@ async fn check_options(serve: fn(AccessTokenVerifier<Api>) -> String) {
     assert_eq!(a.status.as_u16(), 400);
     assert_eq!(
         a.www_authenticate.unwrap(),
-        challenge(
-            "messages",
-            Some(("invalid_request", "the URL has more than one access_token parameter")),
-            None
-        )
+        challenge("messages", Some(("invalid_request", "the URL has more than one access_token parameter")), None)
     );
 }
 

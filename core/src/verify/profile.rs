@@ -14,11 +14,18 @@ use crate::error::{Echo, Error};
 /// | profile | tells access from ID token by | client from | scopes from | relaxes vs RFC 9068 |
 /// |---|---|---|---|---|
 /// | `Rfc9068` | header `typ: at+jwt` | `client_id` | `scope` | nothing |
-/// | `Auth0` | `aud` = the API identifier (ID tokens carry the client ID) | `azp` | `scope`, `permissions` | `typ: JWT`; `jti` optional |
+/// | `Auth0` | `aud` = the API identifier (ID tokens carry the client ID) | `azp` | `scope` (never `permissions`, the user's) | `typ: JWT`; `jti` optional |
 /// | `Keycloak` | payload `typ: "Bearer"` (ID tokens: `"ID"`) | `azp` | `scope` | header `typ: JWT`; `jti` optional |
 /// | `Okta` | `jti` starts with `AT.` (ID tokens: `ID.`) | `cid` | `scp` | header `typ: JWT` |
-/// | `EntraId` | `ver: "2.0"` with `azp` (v2 ID tokens carry no `azp`) | `azp` | `scp`, `roles` | header `typ: JWT`; `jti` optional |
+/// | `EntraId` | `ver: "2.0"` with `azp` (v2 ID tokens carry no `azp`) | `azp` | `scp`; `roles` in app-only tokens only | header `typ: JWT`; `jti` optional |
 /// | `Cognito` | `token_use: "access"` (ID tokens: `"id"`) | `client_id` | `scope` | no `aud`: the audience is checked against `client_id` |
+///
+/// Scopes are what the *client* was granted, never what the *user* may do:
+/// Auth0 `permissions` and the `roles` of an Entra ID delegated token (one
+/// with `scp`, or `idtyp: "user"`) are the user's and are not read. An Entra
+/// ID app-only token (`idtyp: "app"`, or `roles` without `scp`) carries the
+/// client's application permissions in `roles`, read as its scopes. A token
+/// with `cnf` is sender-constrained and refused as a bearer token.
 ///
 /// Under every profile `iss`, `exp`, `iat` and `sub` are required, `iss`
 /// must match exactly, `aud` (or Cognito's `client_id`) must hold the

@@ -7,7 +7,7 @@
 //! | no credentials | 401 | `Bearer realm="…"` |
 //! | invalid, expired, wrong-audience or wrong-kind token | 401 | `Bearer realm="…", error="invalid_token", error_description="…"` |
 //! | missing scope | 403 | `Bearer realm="…", error="insufficient_scope", error_description="…", scope="…"` |
-//! | malformed request (two `Authorization` headers, a JWT under another scheme, a token in the URL) | 400 | `Bearer realm="…", error="invalid_request", error_description="…"` |
+//! | malformed request (two `Authorization` headers, a JWT under another scheme, a token in the URL, two `access_token` parameters) | 400 | `Bearer realm="…", error="invalid_request", error_description="…"` |
 //! | no verification keys available | 503 | none; `Retry-After: 5` |
 //!
 //! Each response has a small JSON body `{"error": "…", "error_description": "…"}`
