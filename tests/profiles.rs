@@ -266,6 +266,24 @@ fn profiles_are_named() {
     assert_eq!(Profile::default(), Profile::Rfc9068);
 }
 
+/// An access token that carries every profile's markers (payload `typ`,
+/// `token_use`, `ver`, an Okta `jti`, each client claim), with `scope` and
+/// `scp` granting `read:messages`.
+fn shaped_for_every_profile(dev: &DevIssuer, profile: Profile) -> tokenkind::dev::TokenBuilder<'_> {
+    dev.access_token()
+        .issued_at(NOW)
+        .scope("read:messages")
+        .claim("scp", "read:messages")
+        .claim("typ", "Bearer")
+        .claim("token_use", "access")
+        .claim("ver", "2.0")
+        .claim("cid", dev.client_id())
+        .claim("azp", dev.client_id())
+        .claim("jti", "AT.1")
+        .claim("client_id", if profile == Profile::Cognito { dev.audience() } else { dev.client_id() })
+        .header_typ(Some(if profile == Profile::Rfc9068 { "at+jwt" } else { "JWT" }))
+}
+
 #[test]
 fn scopes_are_only_the_clients_grant_never_the_users_permissions() {
     // Auth0 RBAC: a client granted only `read:messages`, acting for a user who
@@ -290,22 +308,12 @@ fn scopes_are_only_the_clients_grant_never_the_users_permissions() {
     let guard = Scoped::<_, All<(api_scope::DeleteMessages, ())>>::check(token);
     assert!(matches!(guard, Err(Error::InsufficientScope { .. })));
     // The same under every other profile: `permissions` and `roles` are never scopes.
-    for profile in [Profile::Rfc9068, Profile::Keycloak, Profile::Okta, Profile::Cognito] {
+    for profile in [Profile::Rfc9068, Profile::Keycloak, Profile::Okta, Profile::EntraId, Profile::Cognito] {
         let dev = DevIssuer::new();
-        let raw = dev
-            .access_token()
-            .issued_at(NOW)
-            .scope("read:messages")
+        let raw = shaped_for_every_profile(&dev, profile)
             .claim("permissions", json!(["delete:messages"]))
             .claim("roles", json!(["delete:messages"]))
             .claim("groups", json!(["delete:messages"]))
-            .claim("typ", "Bearer")
-            .claim("token_use", "access")
-            .claim("cid", dev.client_id())
-            .claim("azp", dev.client_id())
-            .claim("jti", "AT.1")
-            .claim("client_id", if profile == Profile::Cognito { dev.audience() } else { dev.client_id() })
-            .header_typ(Some(if profile == Profile::Rfc9068 { "at+jwt" } else { "JWT" }))
             .sign();
         let v = dev.access_token_verifier::<Api>().profile(profile).clock(|| NOW).build().unwrap();
         let token = v.verify(&raw).unwrap_or_else(|e| panic!("{profile:?}: {e}"));
@@ -379,16 +387,7 @@ fn every_profile_refuses_a_sender_constrained_token_as_bearer() {
     ];
     for (profile, typ) in cases {
         let dev = DevIssuer::new();
-        let raw = dev
-            .access_token()
-            .issued_at(NOW)
-            .claim("typ", "Bearer")
-            .claim("token_use", "access")
-            .claim("cid", dev.client_id())
-            .claim("azp", dev.client_id())
-            .claim("ver", "2.0")
-            .claim("jti", "AT.1")
-            .claim("client_id", if profile == Profile::Cognito { dev.audience() } else { dev.client_id() })
+        let raw = shaped_for_every_profile(&dev, profile)
             .claim("cnf", json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}))
             .header_typ(typ)
             .sign();

@@ -142,7 +142,7 @@ fn fixture(alg: Algorithm) -> Fixture {
             let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
             header.typ = Some(typ.into());
             header.kid = Some(kid.into());
-            jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(&HMAC_SECRET)).expect("sign")
+            jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(&HMAC_SECRET).expect("key")).expect("sign")
         };
         let access = sign("at+jwt", dev.access_token().scope(SCOPE).claims());
         let mut id = dev.id_token().nonce(NONCE);
@@ -158,7 +158,7 @@ fn fixture(alg: Algorithm) -> Fixture {
             issuer: dev.issuer().into(),
             audience: dev.audience().into(),
             client_id: dev.client_id().into(),
-            decoding: DecodingKey::from_secret(&HMAC_SECRET),
+            decoding: DecodingKey::from_secret(&HMAC_SECRET).expect("key"),
             floor: Floor::Hmac(Box::new(hmac::Key::new(hmac::HMAC_SHA256, &HMAC_SECRET))),
         };
     }

@@ -134,11 +134,13 @@ impl<S: Scopes> ScopeSet<S> {
     }
 
     /// Adds a scope.
+    #[allow(clippy::needless_pass_by_value)] // a scope is a fieldless enum: passed like an integer
     pub fn insert(&mut self, scope: S) {
         self.bits |= bit(scope.index());
     }
 
     /// Whether the set holds `scope`.
+    #[allow(clippy::needless_pass_by_value)] // a scope is a fieldless enum: passed like an integer
     pub fn contains(&self, scope: S) -> bool {
         self.bits & bit(scope.index()) != 0
     }
@@ -345,6 +347,7 @@ pub trait DerivedScopeMarker {}
 /// }
 /// ```
 pub struct Granted<'t, M> {
+    #[allow(clippy::type_complexity)] // borrows for `'t`, stands for `M`, owns neither
     _marker: PhantomData<(&'t (), fn() -> M)>,
 }
 

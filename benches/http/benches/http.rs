@@ -142,7 +142,7 @@ fn setup(alg: Algorithm) -> Setup {
         header.kid = Some("hmac-1".into());
         header.typ = Some("at+jwt".into());
         let claims = dev.access_token().scope(SCOPE).claims().clone();
-        let token = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(&HMAC_SECRET)).expect("sign");
+        let token = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(&HMAC_SECRET).expect("key")).expect("sign");
         let keys = KeySet::new().with_hmac(Some("hmac-1"), &HMAC_SECRET, Algorithm::HS256).expect("hmac key");
         let verifier = AccessTokenVerifier::<Api>::builder(dev.issuer(), dev.audience()).keys(keys).build();
         let jwk = serde_json::json!({"keys": [{"kty": "oct", "kid": "hmac-1", "alg": "HS256",

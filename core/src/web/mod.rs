@@ -262,10 +262,9 @@ fn token_description(e: &Error) -> &'static str {
         Error::SenderConstrained => {
             "the access token is bound to a key or certificate; send it with its proof of possession"
         }
-        Error::SecurityEventToken { .. } => "the token is not an access token",
         Error::WrongAudience { .. } => "the access token is not for this API",
         Error::WrongIssuer { .. } => "the access token is not from a trusted issuer",
-        Error::WrongTokenType { .. } => "the token is not an access token",
+        Error::WrongTokenType { .. } | Error::SecurityEventToken { .. } => "the token is not an access token",
         Error::BadSignature | Error::UnknownKey { .. } | Error::DisallowedAlgorithm { .. } => {
             "the access token signature is not trusted"
         }
