@@ -24,20 +24,22 @@ use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
-use tokenkind::{AccessToken, AccessTokenVerifier, requires_scope};
+use tokenkind::http::ResourceServer;
+use tokenkind::{AccessToken, requires_scope};
 // The scope enum, the store and the environment handling, shared with the actix-web example.
 use tokenkind_suite::messages::{Api, Message, NewMessage, Store, print_try_it, verifier_from_env};
 
 #[derive(Clone)]
 struct AppState {
-    verifier: AccessTokenVerifier<Api>,
+    server: ResourceServer<Api>,
     store: Store,
 }
 
-// The extractors find the verifier in the state; without this the router does not compile.
-impl FromRef<AppState> for AccessTokenVerifier<Api> {
+// The extractors find the resource server (the verifier and its HTTP
+// policy) in the state; without this the router does not compile.
+impl FromRef<AppState> for ResourceServer<Api> {
     fn from_ref(state: &AppState) -> Self {
-        state.verifier.clone()
+        state.server.clone()
     }
 }
 
@@ -69,13 +71,13 @@ async fn health() -> &'static str {
     "ok"
 }
 
-fn app(verifier: AccessTokenVerifier<Api>) -> Router {
+fn app(server: ResourceServer<Api>) -> Router {
     Router::new()
         .route("/api/public", get(public))
         .route("/api/messages", get(list_messages).post(post_message))
         .route("/api/messages/{id}", delete(delete_message))
         .route("/health", get(health))
-        .with_state(AppState { verifier, store: Store::default() })
+        .with_state(AppState { server, store: Store::default() })
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -89,7 +91,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let Some(dev) = &dev {
             print_try_it(&base, dev);
         }
-        axum::serve(listener, app(verifier))
+        axum::serve(listener, app(ResourceServer::new(verifier)))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })

@@ -9,6 +9,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use tokenkind::web::actix::OptionalAccessToken;
 use tokenkind::{AccessToken, requires_scope};
 // The scope enum, the store and the environment handling, shared with the axum example.
+use tokenkind::http::ResourceServer;
 use tokenkind_suite::messages::{Api, NewMessage, Store, print_try_it, verifier_from_env};
 
 // Not `Option<AccessToken<Api>>`: actix-web would turn an invalid token into `None`.
@@ -43,12 +44,13 @@ async fn health() -> &'static str {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (verifier, dev) = verifier_from_env()?;
+    let api = ResourceServer::new(verifier);
     let port: u16 = std::env::var("PORT").ok().map_or(Ok(3000), |p| p.parse())?;
     let store = web::Data::new(Store::default());
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(verifier.clone())
+                .app_data(api.clone())
                 .app_data(store.clone())
                 .route("/api/public", web::get().to(public))
                 .route("/api/messages", web::get().to(list_messages))

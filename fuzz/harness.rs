@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use tokenkind::web::parse_authorization;
+use tokenkind::http::parse_authorization;
 use tokenkind::{
     AccessClaims, AccessTokenVerifier, Algorithm, IdTokenVerifier, KeySet, NoClaims, Nonce, Profile, Scopes,
 };

@@ -11,7 +11,7 @@ use common::{Api, NOW, b64};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use tokenkind::dev::DevIssuer;
-use tokenkind::web::parse_authorization;
+use tokenkind::http::parse_authorization;
 use tokenkind::{
     AccessTokenVerifier, Algorithm, Error, IdTokenVerifier, KeySet, NoClaims, Nonce, Profile, ScopeSet, Scopes,
 };

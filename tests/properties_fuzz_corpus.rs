@@ -80,7 +80,7 @@ fn valid_seeds_still_verify() {
         assert!(v.verify(&token).is_ok(), "{name}: {:?}", v.verify(&token).unwrap_err());
     }
     assert_eq!(
-        tokenkind::web::parse_authorization(&corpus_file("bearer", "seed-valid")).map(str::len).ok().map(|l| l > 100),
+        tokenkind::http::parse_authorization(&corpus_file("bearer", "seed-valid")).map(str::len).ok().map(|l| l > 100),
         Some(true)
     );
 }

@@ -10,8 +10,8 @@ use std::net::TcpListener;
 use reqwest::Client;
 use serde_json::json;
 use tokenkind::dev::DevIssuer;
-use tokenkind::web::RejectionBody;
-use tokenkind::{AccessToken, AccessTokenVerifier, requires_scope};
+use tokenkind::http::{RejectionBody, ResourceServer};
+use tokenkind::{AccessToken, requires_scope};
 use tokenkind_suite::messages::Api;
 use web::{answer, challenge, get};
 
@@ -36,7 +36,7 @@ mod axum_app {
         token.map_or_else(|| "anonymous".to_owned(), |t| t.subject().to_owned())
     }
 
-    pub(crate) fn serve(verifier: AccessTokenVerifier<Api>) -> String {
+    pub(crate) fn serve(server: ResourceServer<Api>) -> String {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -44,7 +44,7 @@ mod axum_app {
             .route("/both", get(both))
             .route("/either", get(either))
             .route("/maybe", get(maybe))
-            .with_state(verifier);
+            .with_state(server);
         tokio::spawn(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             axum::serve(listener, app).await.unwrap();
@@ -66,18 +66,18 @@ mod actix_app {
         "unreachable"
     }
 
-    pub(crate) fn serve(verifier: AccessTokenVerifier<Api>) -> String {
-        serve_with(Some(verifier))
+    pub(crate) fn serve(server: ResourceServer<Api>) -> String {
+        serve_with(Some(server))
     }
 
-    pub(crate) fn serve_with(verifier: Option<AccessTokenVerifier<Api>>) -> String {
+    pub(crate) fn serve_with(server: Option<ResourceServer<Api>>) -> String {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
                 HttpServer::new(move || {
                     let app = App::new().route("/unconfigured", web::get().to(unconfigured));
-                    let app = match &verifier {
+                    let app = match &server {
                         Some(v) => app.app_data(v.clone()),
                         None => app,
                     };
@@ -148,11 +148,10 @@ async fn check_guards(base: &str, dev: &DevIssuer) {
     );
 }
 
-async fn check_options(serve: fn(AccessTokenVerifier<Api>) -> String) {
+async fn check_options(serve: fn(ResourceServer<Api>) -> String) {
     let dev = DevIssuer::new();
     let client = Client::new();
-    let verifier = dev
-        .access_token_verifier::<Api>()
+    let server = ResourceServer::builder(dev.access_token_verifier::<Api>().build().unwrap())
         .realm("messages")
         .allow_access_token_in_query()
         .rejection_body(|r| {
@@ -160,7 +159,7 @@ async fn check_options(serve: fn(AccessTokenVerifier<Api>) -> String) {
         })
         .build()
         .unwrap();
-    let base = serve(verifier);
+    let base = serve(server);
 
     // Custom body; the status and challenge stay.
     let a = get(&client, &format!("{base}/both"), Some(&dev.access_token().scope("read:messages").sign())).await;
@@ -210,14 +209,14 @@ async fn check_options(serve: fn(AccessTokenVerifier<Api>) -> String) {
 #[tokio::test]
 async fn axum_guards() {
     let dev = DevIssuer::new();
-    let base = axum_app::serve(dev.access_token_verifier::<Api>().build().unwrap());
+    let base = axum_app::serve(dev.access_token_verifier::<Api>().build().unwrap().into());
     check_guards(&base, &dev).await;
 }
 
 #[tokio::test]
 async fn actix_guards() {
     let dev = DevIssuer::new();
-    let base = actix_app::serve(dev.access_token_verifier::<Api>().build().unwrap());
+    let base = actix_app::serve(dev.access_token_verifier::<Api>().build().unwrap().into());
     check_guards(&base, &dev).await;
 }
 

@@ -13,6 +13,7 @@ use axum::routing::get;
 use reqwest::Client;
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use tokenkind::dev::DevIssuer;
+use tokenkind::http::ResourceServer;
 use tokenkind::{AccessToken, AccessTokenVerifier, Scopes, requires_scope};
 
 #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
@@ -34,7 +35,10 @@ fn serve(verifier: AccessTokenVerifier<Api>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = Router::new().route("/messages", get(messages)).route("/public", get(public)).with_state(verifier);
+    let app = Router::new()
+        .route("/messages", get(messages))
+        .route("/public", get(public))
+        .with_state(ResourceServer::new(verifier));
     tokio::spawn(async move {
         let listener = tokio::net::TcpListener::from_std(listener).unwrap();
         axum::serve(listener, app).await.unwrap();

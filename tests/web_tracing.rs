@@ -9,6 +9,7 @@ use axum::Router;
 use axum::routing::get;
 use recorder::Recorder;
 use tokenkind::dev::DevIssuer;
+use tokenkind::http::ResourceServer;
 use tokenkind::{AccessToken, requires_scope};
 use tokenkind_suite::messages::Api;
 use tracing::Level;
@@ -24,7 +25,9 @@ async fn refusals_are_traced_without_the_token() {
     tracing::subscriber::set_global_default(recorder.clone()).unwrap();
 
     let dev = DevIssuer::new();
-    let app = Router::new().route("/post", get(post)).with_state(dev.access_token_verifier::<Api>().build().unwrap());
+    let app = Router::new()
+        .route("/post", get(post))
+        .with_state(ResourceServer::new(dev.access_token_verifier::<Api>().build().unwrap()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -10,6 +10,7 @@ use axum::Router;
 use axum::routing::get;
 use reqwest::Client;
 use tokenkind::dev::DevIssuer;
+use tokenkind::http::ResourceServer;
 use tokenkind::{AccessToken, AccessTokenVerifier, requires_scope};
 use tokenkind_suite::messages::Api;
 
@@ -41,7 +42,7 @@ async fn assert_503(url: &str, token: &str) {
 #[tokio::test]
 async fn axum_answers_503_when_no_keys_can_be_fetched() {
     let dev = DevIssuer::new();
-    let app = Router::new().route("/list", get(list)).with_state(unreachable_keys(&dev));
+    let app = Router::new().route("/list", get(list)).with_state(ResourceServer::new(unreachable_keys(&dev)));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -57,13 +58,15 @@ async fn actix_answers_503_when_no_keys_can_be_fetched() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            HttpServer::new(move || App::new().app_data(verifier.clone()).route("/list", aw::get().to(list)))
-                .workers(1)
-                .listen(listener)
-                .unwrap()
-                .run()
-                .await
-                .unwrap();
+            HttpServer::new(move || {
+                App::new().app_data(ResourceServer::new(verifier.clone())).route("/list", aw::get().to(list))
+            })
+            .workers(1)
+            .listen(listener)
+            .unwrap()
+            .run()
+            .await
+            .unwrap();
         });
     });
     assert_503(&format!("{base}/list"), &dev.access_token().scope("read:messages").sign()).await;
@@ -83,7 +86,7 @@ async fn axum_recovers_when_the_keys_become_reachable() {
         .build()
         .unwrap();
     let verifier = dev.access_token_verifier::<Api>().remote_keys(keys).build().unwrap();
-    let app = Router::new().route("/list", get(list)).with_state(verifier);
+    let app = Router::new().route("/list", get(list)).with_state(ResourceServer::new(verifier));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

@@ -8,6 +8,7 @@ extern crate self as tokenkind;
 
 pub mod claims;
 pub mod error;
+pub mod http;
 pub mod keys;
 #[cfg(feature = "remote")]
 pub mod remote;

@@ -8,8 +8,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE};
 use serde_json::json;
 use tokenkind::error::Malformed;
+use tokenkind::http::{BearerError, parse_authorization};
 use tokenkind::verify::{DEFAULT_MAX_TOKEN_LEN, MAX_MAX_TOKEN_LEN};
-use tokenkind::web::{BearerError, parse_authorization};
 use tokenkind::{AccessTokenVerifier, Error, Nonce};
 
 use super::common::{Api, NOW, b64, raw_token};

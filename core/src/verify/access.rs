@@ -11,7 +11,6 @@ use crate::claims::{AccessClaims, NoClaims};
 use crate::error::{ConfigError, Error};
 use crate::scope::{ScopeSet, Scopes};
 use crate::token::AccessToken;
-use crate::web::{Rejection, RejectionSource, WebOptions};
 
 /// Verifies JWT access tokens for one API (one issuer, one audience).
 ///
@@ -48,8 +47,6 @@ struct AccessConfig {
     built: Built,
     audience: Box<str>,
     profile: Profile,
-    #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
-    web: WebOptions,
 }
 
 /// Configures an [`AccessTokenVerifier`].
@@ -58,7 +55,6 @@ pub struct AccessTokenVerifierBuilder<S: Scopes, C: AccessClaims = NoClaims> {
     common: Common,
     audience: String,
     profile: Profile,
-    web: WebOptions,
     _types: PhantomData<fn() -> (S, C)>,
 }
 
@@ -70,7 +66,6 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             common: Common::new(issuer.into()),
             audience: audience.into(),
             profile: Profile::default(),
-            web: WebOptions::default(),
             _types: PhantomData,
         }
     }
@@ -210,19 +205,6 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         Ok(set)
     }
 
-    #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
-    pub(crate) fn web_options(&self) -> &WebOptions {
-        &self.inner.web
-    }
-
-    /// Builds the HTTP refusal for `source` and records it with `tracing`.
-    #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
-    pub(crate) fn rejection(&self, source: RejectionSource) -> Rejection {
-        let rejection = Rejection::new(source, &self.inner.web, &self.inner.audience);
-        rejection.trace(self.issuer());
-        rejection
-    }
-
     /// The API identifier this verifier accepts in `aud`.
     pub fn audience(&self) -> &str {
         &self.inner.audience
@@ -298,43 +280,6 @@ fn check_audience(aud: &crate::token::Audience, expected: &str) -> Result<(), Er
 impl<S: Scopes, C: AccessClaims> AccessTokenVerifierBuilder<S, C> {
     common_setters!();
 
-    /// The realm of `WWW-Authenticate` answers (default: the audience).
-    pub fn realm(mut self, realm: impl Into<String>) -> Self {
-        self.web.realm = Some(realm.into().into());
-        self
-    }
-
-    /// Also accepts the token in the `access_token` URL query parameter
-    /// (RFC 6750 §2.3). Off by default: URLs end up in logs and browser
-    /// history. A token in both the header and the URL is always refused.
-    pub fn allow_access_token_in_query(mut self) -> Self {
-        self.web.allow_query = true;
-        self
-    }
-
-    /// Your own body for HTTP refusals; the status and `WWW-Authenticate`
-    /// header stay as RFC 6750 says.
-    ///
-    /// ```
-    /// use tokenkind::web::RejectionBody;
-    /// # use tokenkind::Scopes;
-    /// # #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
-    /// # enum Api { #[scope("read")] Read }
-    /// # let dev = tokenkind::dev::DevIssuer::new();
-    /// let verifier = dev
-    ///     .access_token_verifier::<Api>()
-    ///     .rejection_body(|r| RejectionBody::json(&serde_json::json!({ "message": r.description(), "status": r.status() })))
-    ///     .build()?;
-    /// # Ok::<(), tokenkind::ConfigError>(())
-    /// ```
-    pub fn rejection_body(
-        mut self,
-        body: impl Fn(&crate::web::Rejection) -> crate::web::RejectionBody + Send + Sync + 'static,
-    ) -> Self {
-        self.web.body = Some(Arc::new(body));
-        self
-    }
-
     /// The identity provider profile (default: strict RFC 9068).
     pub fn profile(mut self, profile: Profile) -> Self {
         self.profile = profile;
@@ -350,12 +295,8 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifierBuilder<S, C> {
         if self.audience.is_empty() {
             return Err(ConfigError::Empty("audience"));
         }
-        let config = AccessConfig {
-            built: self.common.build()?,
-            audience: self.audience.into(),
-            profile: self.profile,
-            web: self.web,
-        };
+        let config =
+            AccessConfig { built: self.common.build()?, audience: self.audience.into(), profile: self.profile };
         Ok(AccessTokenVerifier { inner: Arc::new(config), _types: PhantomData })
     }
 }

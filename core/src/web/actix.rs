@@ -1,11 +1,14 @@
 //! actix-web 4 extractors (feature `actix-web`).
 //!
-//! Register the verifier with `App::app_data(verifier)` (or wrapped in
-//! `web::Data`). actix-web cannot check that at compile time; a handler that
-//! runs without one answers 500 and logs an error.
+//! Thin adapters over the [`http`](crate::http) pipeline. Register a
+//! [`ResourceServer`] (the verifier and its HTTP policy) with
+//! `App::app_data` (or wrapped in `web::Data`).
+//! actix-web cannot check that at compile time; a handler that runs without
+//! one answers 500 and logs an error.
 //!
 //! ```
 //! use actix_web::{App, web};
+//! use tokenkind::http::ResourceServer;
 //! use tokenkind::web::actix::OptionalAccessToken;
 //! use tokenkind::{AccessToken, Scopes, requires_scope};
 //!
@@ -27,7 +30,7 @@
 //! # let dev = tokenkind::dev::DevIssuer::new();
 //! # let verifier = dev.access_token_verifier::<Api>().build().unwrap();
 //! let app = App::new()
-//!     .app_data(verifier)
+//!     .app_data(ResourceServer::new(verifier))
 //!     .route("/messages", web::get().to(list))
 //!     .route("/public", web::get().to(public));
 //! ```
@@ -42,55 +45,44 @@ use core::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use actix_web::{FromRequest, HttpResponse, ResponseError, web};
 
-use super::{Rejection, RejectionSource, find_token};
 use crate::claims::AccessClaims;
+use crate::http::{HttpRequest, Rejection, ResourceServer};
 use crate::scope::{Requirement, Scoped, Scopes};
 use crate::token::AccessToken;
-use crate::verify::AccessTokenVerifier;
 
 type LocalFuture<T> = Pin<Box<dyn Future<Output = Result<T, Rejection>>>>;
 
-fn verifier<S: Scopes, C: AccessClaims>(req: &HttpRequest) -> Result<AccessTokenVerifier<S, C>, Rejection> {
-    if let Some(v) = req.app_data::<AccessTokenVerifier<S, C>>() {
-        return Ok(v.clone());
+/// The registered resource server.
+fn server<S: Scopes, C: AccessClaims>(req: &actix_web::HttpRequest) -> Result<ResourceServer<S, C>, Rejection> {
+    if let Some(s) = req.app_data::<ResourceServer<S, C>>() {
+        return Ok(s.clone());
     }
-    if let Some(v) = req.app_data::<web::Data<AccessTokenVerifier<S, C>>>() {
-        return Ok(AccessTokenVerifier::clone(v));
+    if let Some(s) = req.app_data::<web::Data<ResourceServer<S, C>>>() {
+        return Ok(ResourceServer::clone(s));
     }
-    let rejection = Rejection::misconfigured("no AccessTokenVerifier registered with App::app_data");
+    let rejection = Rejection::misconfigured("no ResourceServer registered with App::app_data");
     rejection.trace("");
     Err(rejection)
 }
 
-/// The request's token, before verification (owned, so the future is `'static`).
-fn raw_token<S: Scopes, C: AccessClaims>(
-    req: &HttpRequest,
-    verifier: &AccessTokenVerifier<S, C>,
-) -> Result<String, Rejection> {
-    let headers = req.headers().get_all(AUTHORIZATION).map(HeaderValue::as_bytes);
-    let query = Some(req.query_string()).filter(|q| !q.is_empty());
-    find_token(headers, query, verifier.web_options().allow_query)
-        .map(std::borrow::Cow::into_owned)
-        .map_err(|e| verifier.rejection(RejectionSource::Bearer(e)))
-}
-
-fn extract<S: Scopes, C: AccessClaims>(req: &HttpRequest) -> LocalFuture<AccessToken<S, C>> {
-    let prepared = verifier::<S, C>(req).and_then(|v| raw_token(req, &v).map(|raw| (v, raw)));
-    Box::pin(async move {
-        let (verifier, raw) = prepared?;
-        verifier.verify_async(&raw).await.map_err(|e| verifier.rejection(RejectionSource::Token(e)))
-    })
+/// The pipeline's view of an actix-web request.
+fn request(req: &actix_web::HttpRequest) -> HttpRequest<'_> {
+    let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    req.headers()
+        .get_all(AUTHORIZATION)
+        .fold(HttpRequest::new(req.method().as_str(), target), |r, v| r.header("authorization", v.as_bytes()))
 }
 
 impl<S: Scopes, C: AccessClaims> FromRequest for AccessToken<S, C> {
     type Error = Rejection;
     type Future = LocalFuture<Self>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        extract(req)
+    fn from_request(req: &actix_web::HttpRequest, _: &mut Payload) -> Self::Future {
+        let (req, server) = (req.clone(), server::<S, C>(req));
+        Box::pin(async move { server?.authenticate(&request(&req)).await })
     }
 }
 
@@ -99,16 +91,9 @@ impl<S: Scopes, C: AccessClaims, R: Requirement<S>> FromRequest for Scoped<Acces
     type Error = Rejection;
     type Future = LocalFuture<Self>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = extract::<S, C>(req);
-        let verifier = verifier::<S, C>(req);
-        Box::pin(async move {
-            let token = token.await?;
-            Scoped::check(token).map_err(|e| match verifier {
-                Ok(v) => v.rejection(RejectionSource::Token(e)),
-                Err(r) => r,
-            })
-        })
+    fn from_request(req: &actix_web::HttpRequest, _: &mut Payload) -> Self::Future {
+        let (req, server) = (req.clone(), server::<S, C>(req));
+        Box::pin(async move { server?.authorize::<R>(&request(&req)).await })
     }
 }
 
@@ -121,15 +106,9 @@ impl<S: Scopes, C: AccessClaims> FromRequest for OptionalAccessToken<S, C> {
     type Error = Rejection;
     type Future = LocalFuture<Self>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = extract::<S, C>(req);
-        Box::pin(async move {
-            match token.await {
-                Ok(t) => Ok(Self(Some(t))),
-                Err(r) if r.status() == 401 && r.error_code().is_none() => Ok(Self(None)),
-                Err(r) => Err(r),
-            }
-        })
+    fn from_request(req: &actix_web::HttpRequest, _: &mut Payload) -> Self::Future {
+        let (req, server) = (req.clone(), server::<S, C>(req));
+        Box::pin(async move { server?.authenticate_optional(&request(&req)).await.map(Self) })
     }
 }
 
@@ -151,11 +130,10 @@ impl Rejection {
     /// headers to your own actix-web response.
     pub fn respond_with_actix(&self, mut response: HttpResponse) -> HttpResponse {
         *response.status_mut() = self.status_code();
-        if let Some(v) = self.www_authenticate().and_then(|v| HeaderValue::from_str(&v).ok()) {
-            response.headers_mut().insert(WWW_AUTHENTICATE, v);
-        }
-        if let Some(secs) = self.retry_after() {
-            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+        for (name, value) in self.headers() {
+            if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+                response.headers_mut().append(name, value);
+            }
         }
         response
     }

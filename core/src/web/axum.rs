@@ -1,11 +1,13 @@
 //! axum 0.8 extractors (feature `axum`).
 //!
-//! The verifier comes from the router's state through
-//! [`FromRef`], so a router that does not
-//! provide an [`AccessTokenVerifier`] does not compile.
+//! Thin adapters over the [`http`](crate::http) pipeline. The
+//! [`ResourceServer`] (the verifier and its HTTP policy) comes from the
+//! router's state through [`FromRef`], so a router that does not provide one
+//! does not compile.
 //!
 //! ```
 //! use axum::{Router, routing::get};
+//! use tokenkind::http::ResourceServer;
 //! use tokenkind::{AccessToken, AccessTokenVerifier, Scopes, requires_scope};
 //!
 //! #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
@@ -25,36 +27,39 @@
 //! }
 //!
 //! fn app(verifier: AccessTokenVerifier<Api>) -> Router {
-//!     Router::new().route("/messages", get(list)).route("/public", get(public)).with_state(verifier)
+//!     Router::new()
+//!         .route("/messages", get(list))
+//!         .route("/public", get(public))
+//!         .with_state(ResourceServer::new(verifier))
 //! }
 //! # let dev = tokenkind::dev::DevIssuer::new();
 //! # let _ = app(dev.access_token_verifier::<Api>().build().unwrap());
 //! ```
 //!
-//! With several things in state, derive `FromRef` on the state struct (axum's
-//! `macros` feature) or implement it for `AccessTokenVerifier<S, C>`.
+//! [`ResourceServer::new`] gives the default policy; build one with
+//! [`ResourceServer::builder`] for your own (realm, refusal body, tokens in
+//! the URL). With several things in state, derive `FromRef` on the state struct (axum's `macros`
+//! feature) or implement it for `ResourceServer<S, C>`.
 
 use axum_core::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
-use http::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::header::{CONTENT_TYPE, HeaderName};
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 
-use super::{BearerError, Rejection, RejectionSource, find_token};
 use crate::claims::{AccessClaims, IdClaims};
+use crate::http::{BearerError, HttpRequest, Rejection, ResourceServer};
 use crate::scope::{Requirement, Scoped, Scopes};
 use crate::token::{AccessToken, IdToken};
-use crate::verify::AccessTokenVerifier;
 
-async fn extract<S, C>(parts: &Parts, verifier: &AccessTokenVerifier<S, C>) -> Result<AccessToken<S, C>, Rejection>
-where
-    S: Scopes,
-    C: AccessClaims,
-{
-    let headers = parts.headers.get_all(AUTHORIZATION).iter().map(HeaderValue::as_bytes);
-    let raw = find_token(headers, parts.uri.query(), verifier.web_options().allow_query)
-        .map_err(|e| verifier.rejection(RejectionSource::Bearer(e)))?;
-    verifier.verify_async(&raw).await.map_err(|e| verifier.rejection(RejectionSource::Token(e)))
+/// The pipeline's view of an axum request.
+fn request(parts: &Parts) -> HttpRequest<'_> {
+    let target = parts.uri.path_and_query().map_or("/", http::uri::PathAndQuery::as_str);
+    parts
+        .headers
+        .get_all(http::header::AUTHORIZATION)
+        .iter()
+        .fold(HttpRequest::new(parts.method.as_str(), target), |r, v| r.header("authorization", v.as_bytes()))
 }
 
 impl<St, S, C> FromRequestParts<St> for AccessToken<S, C>
@@ -62,52 +67,45 @@ where
     St: Send + Sync,
     S: Scopes,
     C: AccessClaims + Send,
-    AccessTokenVerifier<S, C>: FromRef<St>,
+    ResourceServer<S, C>: FromRef<St>,
 {
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Self::Rejection> {
-        let verifier = AccessTokenVerifier::<S, C>::from_ref(state);
-        extract(parts, &verifier).await
+        ResourceServer::<S, C>::from_ref(state).authenticate(&request(parts)).await
     }
 }
 
-/// `Option<AccessToken<…>>`: `None` only when the request carries no
-/// credentials; an invalid token is still refused.
+/// `Option<AccessToken<S, C>>`: `None` only when the request carries no
+/// credentials at all; an invalid token is still refused (401).
 impl<St, S, C> OptionalFromRequestParts<St> for AccessToken<S, C>
 where
     St: Send + Sync,
     S: Scopes,
     C: AccessClaims + Send,
-    AccessTokenVerifier<S, C>: FromRef<St>,
+    ResourceServer<S, C>: FromRef<St>,
 {
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Option<Self>, Self::Rejection> {
-        let verifier = AccessTokenVerifier::<S, C>::from_ref(state);
-        match extract(parts, &verifier).await {
-            Ok(token) => Ok(Some(token)),
-            Err(r) if r.is_missing_credentials() => Ok(None),
-            Err(r) => Err(r),
-        }
+        ResourceServer::<S, C>::from_ref(state).authenticate_optional(&request(parts)).await
     }
 }
 
-/// The guard of `#[requires_scope]`: the token, then the scope check (403).
+/// The `#[requires_scope]` guard: verified, then checked against `R` (403
+/// when a scope is missing).
 impl<St, S, C, R> FromRequestParts<St> for Scoped<AccessToken<S, C>, R>
 where
     St: Send + Sync,
     S: Scopes,
     C: AccessClaims + Send,
     R: Requirement<S>,
-    AccessTokenVerifier<S, C>: FromRef<St>,
+    ResourceServer<S, C>: FromRef<St>,
 {
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Self::Rejection> {
-        let verifier = AccessTokenVerifier::<S, C>::from_ref(state);
-        let token = extract(parts, &verifier).await?;
-        Scoped::check(token).map_err(|e| verifier.rejection(RejectionSource::Token(e)))
+        ResourceServer::<S, C>::from_ref(state).authorize::<R>(&request(parts)).await
     }
 }
 
@@ -130,7 +128,7 @@ impl Rejection {
     ///
     /// ```
     /// use axum::response::IntoResponse;
-    /// use tokenkind::web::Rejection;
+    /// use tokenkind::http::Rejection;
     ///
     /// fn html(rejection: Rejection) -> axum::response::Response {
     ///     rejection.respond_with(axum::response::Html("<h1>Please sign in</h1>"))
@@ -144,16 +142,11 @@ impl Rejection {
     }
 
     fn apply_headers(&self, headers: &mut http::HeaderMap) {
-        if let Some(v) = self.www_authenticate().and_then(|v| HeaderValue::from_str(&v).ok()) {
-            headers.insert(WWW_AUTHENTICATE, v);
+        for (name, value) in self.headers() {
+            if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+                headers.append(name, value);
+            }
         }
-        if let Some(secs) = self.retry_after() {
-            headers.insert(RETRY_AFTER, HeaderValue::from(secs));
-        }
-    }
-
-    fn is_missing_credentials(&self) -> bool {
-        self.status() == 401 && self.error_code().is_none()
     }
 }
 

@@ -13,6 +13,6 @@ async fn list_messages(token: AccessToken<Api>) -> String {
 }
 
 fn main() {
-    // No `.with_state(verifier)`: the guard has nowhere to get its verifier from.
+    // No `.with_state(ResourceServer::new(verifier))`: the guard has nowhere to get its verifier from.
     let _app: Router = Router::new().route("/api/messages", get(list_messages));
 }

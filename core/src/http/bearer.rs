@@ -1,6 +1,7 @@
 //! Reading the bearer token from a request (RFC 6750 §2.1).
 
 use core::fmt;
+use std::borrow::Cow;
 
 /// Why a request's credentials could not be read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +47,7 @@ impl std::error::Error for BearerError {}
 /// and nothing may follow it.
 ///
 /// ```
-/// use tokenkind::web::{BearerError, parse_authorization};
+/// use tokenkind::http::{BearerError, parse_authorization};
 /// assert_eq!(parse_authorization(b"Bearer abc.def.ghi"), Ok("abc.def.ghi"));
 /// assert_eq!(parse_authorization(b"bearer abc"), Ok("abc"));
 /// assert_eq!(parse_authorization(b"Basic dXNlcjpwYXNz"), Err(BearerError::OtherScheme));
@@ -92,6 +93,71 @@ fn is_b64token(token: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
 }
 
+/// Finds the one bearer token of a request (RFC 6750 §2): the
+/// `Authorization` header, or, only when `allow_query` is set, the
+/// `access_token` query parameter; never both.
+///
+/// A credential under another scheme counts as no credentials (401),
+/// unless it is JWT-shaped (`Token eyJ…`, `JWT eyJ…`), which is a malformed
+/// request (400): the client meant to send a bearer token.
+pub(crate) fn find_token<'a>(
+    mut authorization: impl Iterator<Item = &'a [u8]>,
+    query: Option<&'a str>,
+    allow_query: bool,
+) -> Result<Cow<'a, str>, BearerError> {
+    let first = authorization.next();
+    if first.is_some() && authorization.next().is_some() {
+        return Err(BearerError::MultipleHeaders);
+    }
+    let in_query = match query {
+        Some(query) => query_token(query)?,
+        None => None,
+    };
+    let header_token = match first.map(parse_authorization) {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(BearerError::OtherScheme)) => {
+            if first.is_some_and(looks_like_jwt_credential) {
+                return Err(BearerError::OtherScheme);
+            }
+            None
+        }
+        Some(Err(e)) => return Err(e),
+    };
+    match (header_token, in_query) {
+        (Some(_), Some(_)) => Err(BearerError::MultipleMethods),
+        (Some(t), None) => Ok(Cow::Borrowed(t)),
+        (None, Some(_)) if !allow_query => Err(BearerError::QueryNotAllowed),
+        (None, Some(t)) if parse_query_value(&t) => Ok(Cow::Owned(t.into_owned())),
+        (None, Some(_)) => Err(BearerError::InvalidSyntax),
+        (None, None) => Err(BearerError::Missing),
+    }
+}
+
+/// The `access_token` query parameter; present twice, the request is
+/// ambiguous and refused (RFC 6750 §2.3), never resolved by taking one.
+fn query_token(query: &str) -> Result<Option<Cow<'_, str>>, BearerError> {
+    let mut found = form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k == "access_token").map(|(_, v)| v);
+    let first = found.next();
+    if first.is_some() && found.next().is_some() {
+        return Err(BearerError::MultipleQueryTokens);
+    }
+    Ok(first)
+}
+
+fn parse_query_value(v: &str) -> bool {
+    parse_authorization(format!("Bearer {v}").as_bytes()).is_ok()
+}
+
+/// `<scheme> <three base64url segments>`.
+fn looks_like_jwt_credential(value: &[u8]) -> bool {
+    let Some(i) = value.iter().position(|b| *b == b' ') else { return false };
+    let cred = value[i..].trim_ascii();
+    cred.split(|b| *b == b'.').count() == 3
+        && cred.len() > 20
+        && cred.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'='))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +185,37 @@ mod tests {
         assert_eq!(parse_authorization(b""), Err(BearerError::OtherScheme));
         assert_eq!(parse_authorization(b"DPoP t"), Err(BearerError::OtherScheme));
         assert_eq!(parse_authorization(b"Bearer t\xff"), Err(BearerError::InvalidSyntax));
+    }
+
+    fn find<'a>(headers: &[&'a str], query: Option<&'a str>, allow: bool) -> Result<Cow<'a, str>, BearerError> {
+        find_token(headers.iter().map(|h| h.as_bytes()), query, allow)
+    }
+
+    #[test]
+    fn one_header_one_token() {
+        assert_eq!(find(&["Bearer abc"], None, false).unwrap(), "abc");
+        assert_eq!(find(&[], None, false), Err(BearerError::Missing));
+        assert_eq!(find(&["Bearer a", "Bearer b"], None, false), Err(BearerError::MultipleHeaders));
+        assert_eq!(find(&["Basic dXNlcjpwYXNz"], None, false), Err(BearerError::Missing));
+        assert_eq!(find(&["Token eyJhbGciOi.eyJzdWIiOiIx.c2lnbmF0dXJl"], None, false), Err(BearerError::OtherScheme));
+    }
+
+    #[test]
+    fn query_tokens_only_when_allowed_and_never_both() {
+        assert_eq!(find(&[], Some("x=1&access_token=abc"), false), Err(BearerError::QueryNotAllowed));
+        assert_eq!(find(&[], Some("access_token=a%2Bb"), true).unwrap(), "a+b");
+        assert_eq!(find(&["Bearer abc"], Some("access_token=abc"), true), Err(BearerError::MultipleMethods));
+        assert_eq!(find(&["Bearer abc"], Some("access_token=abc"), false), Err(BearerError::MultipleMethods));
+        assert_eq!(find(&[], Some("access_token=a%20b"), true), Err(BearerError::InvalidSyntax));
+        assert_eq!(find(&["Bearer abc"], Some("other=1"), false).unwrap(), "abc");
+    }
+
+    #[test]
+    fn a_repeated_query_token_is_refused() {
+        let twice = Some("access_token=abc&x=1&access_token=def");
+        assert_eq!(find(&[], twice, true), Err(BearerError::MultipleQueryTokens));
+        assert_eq!(find(&[], Some("access_token=abc&access_token=abc"), true), Err(BearerError::MultipleQueryTokens));
+        assert_eq!(find(&[], twice, false), Err(BearerError::MultipleQueryTokens));
+        assert_eq!(find(&["Bearer abc"], twice, true), Err(BearerError::MultipleQueryTokens));
     }
 }
