@@ -408,3 +408,149 @@ fn generate(algorithm: Algorithm, kid: &str, rng: &SystemRandom) -> (EncodingKey
     let keys = KeySet::from_jwks(&json!({ "keys": [jwk] }).to_string()).expect(FAILED);
     (encoding, jwk, keys)
 }
+
+/// A client's DPoP key (ES256), for examples and tests: it makes the
+/// proofs a DPoP client sends (RFC 9449 §4), and its thumbprint binds dev
+/// access tokens to it ([`TokenBuilder::dpop_bound`]).
+///
+/// ```
+/// use tokenkind::dev::{DevIssuer, DpopKey};
+///
+/// let issuer = DevIssuer::new();
+/// let key = DpopKey::new();
+/// let token = issuer.access_token().dpop_bound(&key).sign();
+/// let proof = key.proof("GET", "https://api.example/messages").access_token(&token).sign();
+/// assert_eq!(proof.split('.').count(), 3);
+/// ```
+pub struct DpopKey {
+    pair: EcdsaKeyPair,
+    jwk: Value,
+    thumbprint: String,
+}
+
+impl DpopKey {
+    /// A fresh P-256 key pair.
+    ///
+    /// # Panics
+    /// If the system random generator fails.
+    pub fn new() -> Self {
+        const FAILED: &str = "key generation with the system random generator works";
+        let pair = EcdsaKeyPair::generate(&signature::ECDSA_P256_SHA256_FIXED_SIGNING).expect(FAILED);
+        let point = pair.public_key().as_ref();
+        let jwk = json!({"kty": "EC", "crv": "P-256", "x": b64(&point[1..33]), "y": b64(&point[33..65])});
+        let thumbprint = crate::keys::jwk_thumbprint(&jwk.to_string()).expect(FAILED);
+        Self { pair, jwk, thumbprint }
+    }
+
+    /// The public key, as the proof's `jwk` header carries it.
+    pub fn jwk(&self) -> &Value {
+        &self.jwk
+    }
+
+    /// The RFC 7638 thumbprint: the `cnf.jkt` of tokens bound to this key.
+    pub fn thumbprint(&self) -> &str {
+        &self.thumbprint
+    }
+
+    /// A proof for `method` and `url` (`htm`, `htu`), issued now with a
+    /// random `jti`; add the access token with [`ProofBuilder::access_token`].
+    pub fn proof(&self, method: &str, url: &str) -> ProofBuilder<'_> {
+        let jti = random_id(&SystemRandom::new(), 12);
+        ProofBuilder {
+            key: self,
+            header: json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+            claims: json!({"htm": method, "htu": url, "iat": now(), "jti": jti})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        }
+    }
+}
+
+impl Default for DpopKey {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for DpopKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DpopKey").field("thumbprint", &self.thumbprint).finish_non_exhaustive()
+    }
+}
+
+/// A DPoP proof being made; finish with [`ProofBuilder::sign`].
+#[must_use]
+pub struct ProofBuilder<'a> {
+    key: &'a DpopKey,
+    header: Map<String, Value>,
+    claims: Map<String, Value>,
+}
+
+impl ProofBuilder<'_> {
+    /// Sets `ath` for `access_token` (RFC 9449 §4.2).
+    pub fn access_token(self, access_token: &str) -> Self {
+        let ath = b64(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes()).as_ref());
+        self.claim("ath", ath)
+    }
+
+    /// Sets the server's `nonce` (RFC 9449 §9).
+    pub fn nonce(self, nonce: &str) -> Self {
+        self.claim("nonce", nonce)
+    }
+
+    /// Sets `iat`.
+    pub fn issued_at(self, iat: i64) -> Self {
+        self.claim("iat", iat)
+    }
+
+    /// Sets any claim to any JSON value.
+    pub fn claim(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.claims.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// Removes a claim.
+    pub fn without(mut self, name: &str) -> Self {
+        self.claims.remove(name);
+        self
+    }
+
+    /// Sets any header parameter (`alg` only changes what the header says:
+    /// the proof is always signed with the ES256 key).
+    pub fn header(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.header.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// Removes a header parameter.
+    pub fn without_header(mut self, name: &str) -> Self {
+        self.header.remove(name);
+        self
+    }
+
+    /// Signs the proof.
+    ///
+    /// # Panics
+    /// If the system random generator fails.
+    pub fn sign(self) -> String {
+        let input = format!(
+            "{}.{}",
+            b64(Value::Object(self.header).to_string().as_bytes()),
+            b64(Value::Object(self.claims).to_string().as_bytes())
+        );
+        let signature =
+            self.key.pair.sign(&SystemRandom::new(), input.as_bytes()).expect("signing with a valid key works");
+        format!("{input}.{}", b64(signature.as_ref()))
+    }
+}
+
+impl TokenBuilder<'_> {
+    /// Binds the token to `key` (`cnf.jkt`, RFC 9449 §6.1).
+    pub fn dpop_bound(self, key: &DpopKey) -> Self {
+        self.claim("cnf", json!({ "jkt": key.thumbprint() }))
+    }
+}

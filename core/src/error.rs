@@ -11,8 +11,9 @@ use crate::scope::RequiredScopes;
 /// The most characters of a token-supplied value an error keeps.
 pub const MAX_ECHO: usize = 96;
 
-/// The RFC 6750 §3.1 error code of a refusal.
+/// The RFC 6750 §3.1 (and RFC 9449 §7.1, §9) error code of a refusal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorCode {
     /// `invalid_request`: the request is malformed (e.g. two credentials).
     InvalidRequest,
@@ -20,6 +21,10 @@ pub enum ErrorCode {
     InvalidToken,
     /// `insufficient_scope`: the token is valid but lacks a required scope.
     InsufficientScope,
+    /// `invalid_dpop_proof` (RFC 9449 §7.1): the DPoP proof is missing or invalid.
+    InvalidDpopProof,
+    /// `use_dpop_nonce` (RFC 9449 §9): the DPoP proof must carry the server's nonce.
+    UseDpopNonce,
     /// `temporarily_unavailable` (RFC 6749 §4.1.2.1): the token could not be
     /// checked now, e.g. no verification keys could be obtained; the web
     /// layer answers 503.
@@ -33,6 +38,8 @@ impl ErrorCode {
             Self::InvalidRequest => "invalid_request",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
@@ -167,6 +174,11 @@ pub enum Error {
         "the access token is bound to a key or certificate (`cnf`) and must be presented with its proof of possession (DPoP or mutual TLS), not as a bearer token"
     )]
     SenderConstrained,
+    /// The access token came with the DPoP scheme and a proof, but it is not
+    /// bound to a DPoP key (no `cnf.jkt`, RFC 9449 §6): it is a bearer token
+    /// (or bound to a certificate), and a proof cannot make it otherwise.
+    #[error("the access token was sent with the DPoP scheme but is not bound to a DPoP key (`cnf.jkt`)")]
+    NotDpopBound,
     /// A Security Event Token, such as a Back-Channel Logout token, was
     /// presented as an ID or access token (RFC 8417 §2.2, RFC 8725 §3.12).
     #[error(

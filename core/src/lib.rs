@@ -24,7 +24,7 @@ pub use crate::claims::{AccessClaims, IdClaims, NoClaims};
 pub use crate::error::{ConfigError, Error, ErrorCode};
 pub use crate::keys::{Algorithm, KeySet};
 pub use crate::scope::{Granted, RequiredScopes, ScopeMarker, ScopeSet, Scoped, Scopes};
-pub use crate::token::{AccessToken, Audience, IdToken};
+pub use crate::token::{AccessToken, Audience, Binding, IdToken};
 pub use crate::verify::{
     AccessTokenVerifier, AccessTokenVerifierBuilder, Clock, IdTokenVerifier, IdTokenVerifierBuilder, IssuerRouter,
     Nonce, Profile,

@@ -96,7 +96,39 @@ pub struct AccessToken<S, C: AccessClaims = NoClaims> {
     pub(crate) issued_at: i64,
     pub(crate) not_before: Option<i64>,
     pub(crate) scopes: ScopeSet<S>,
+    pub(crate) binding: Binding,
     pub(crate) claims: C,
+}
+
+/// How an access token is tied to its sender (RFC 7800 `cnf`).
+///
+/// A token with a `cnf` claim is only ever accepted together with proof
+/// that its sender holds the key (DPoP, RFC 9449) or the certificate (mutual
+/// TLS, RFC 8705) it names; presented as a plain bearer token it is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Binding {
+    /// No `cnf`: whoever holds the token may use it.
+    Bearer,
+    /// `cnf.jkt`: bound to the key whose RFC 7638 thumbprint this is; the
+    /// request carried a DPoP proof signed with it.
+    Dpop {
+        /// The key's JWK SHA-256 thumbprint, base64url.
+        jkt: Box<str>,
+    },
+    /// `cnf["x5t#S256"]`: bound to the client certificate of this TLS
+    /// connection, whose SHA-256 thumbprint this is.
+    Mtls {
+        /// The certificate's SHA-256 thumbprint, base64url.
+        x5t_s256: Box<str>,
+    },
+}
+
+impl Binding {
+    /// Whether the token is sender-constrained (not a bearer token).
+    pub fn is_sender_constrained(&self) -> bool {
+        !matches!(self, Self::Bearer)
+    }
 }
 
 impl<S: Scopes, C: AccessClaims> AccessToken<S, C> {
@@ -155,6 +187,12 @@ impl<S: Scopes, C: AccessClaims> AccessToken<S, C> {
         self.scopes.contains(scope)
     }
 
+    /// How the token was bound to its sender, and so how this request
+    /// proved it: [`Binding::Bearer`] for a plain bearer token.
+    pub fn binding(&self) -> &Binding {
+        &self.binding
+    }
+
     /// The custom claims.
     pub fn claims(&self) -> &C {
         &self.claims
@@ -176,6 +214,7 @@ impl<S: Scopes, C: AccessClaims + fmt::Debug> fmt::Debug for AccessToken<S, C> {
             .field("jwt_id", &self.jwt_id)
             .field("expires_at", &self.expires_at)
             .field("scopes", &self.scopes)
+            .field("binding", &self.binding)
             .field("claims", &self.claims)
             .finish_non_exhaustive()
     }
@@ -193,6 +232,7 @@ impl<S, C: AccessClaims + Clone> Clone for AccessToken<S, C> {
             issued_at: self.issued_at,
             not_before: self.not_before,
             scopes: self.scopes,
+            binding: self.binding.clone(),
             claims: self.claims.clone(),
         }
     }

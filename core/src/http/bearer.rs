@@ -11,7 +11,8 @@ pub enum BearerError {
     Missing,
     /// More than one `Authorization` header.
     MultipleHeaders,
-    /// The `Authorization` header uses another scheme (e.g. `Basic`, `Token`, `DPoP`).
+    /// The `Authorization` header uses another scheme (e.g. `Basic`, `Token`,
+    /// or `DPoP` where DPoP is off).
     OtherScheme,
     /// The header says `Bearer` but the token is empty or not `b64token` syntax.
     InvalidSyntax,
@@ -59,19 +60,39 @@ impl std::error::Error for BearerError {}
 /// [`BearerError::OtherScheme`] for another scheme, [`BearerError::InvalidSyntax`]
 /// for a malformed token.
 pub fn parse_authorization(value: &[u8]) -> Result<&str, BearerError> {
+    match parse_credentials(value)? {
+        (Scheme::Bearer, token) => Ok(token),
+        (Scheme::Dpop, _) => Err(BearerError::OtherScheme),
+    }
+}
+
+/// The authentication scheme of an access token (RFC 6750 §2.1, RFC 9449 §7.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    Bearer,
+    Dpop,
+}
+
+/// `Bearer <b64token>` or `DPoP <b64token>` (RFC 9449 §7.1 uses the same
+/// token syntax); other schemes are [`BearerError::OtherScheme`].
+pub(crate) fn parse_credentials(value: &[u8]) -> Result<(Scheme, &str), BearerError> {
     let (scheme, rest) = match value.iter().position(|b| *b == b' ') {
         Some(i) => (&value[..i], &value[i..]),
         None => (value, &value[value.len()..]),
     };
-    if !scheme.eq_ignore_ascii_case(b"Bearer") {
+    let scheme = if scheme.eq_ignore_ascii_case(b"Bearer") {
+        Scheme::Bearer
+    } else if scheme.eq_ignore_ascii_case(b"DPoP") {
+        Scheme::Dpop
+    } else {
         return Err(BearerError::OtherScheme);
-    }
+    };
     let token = trim_spaces(rest);
     if token.is_empty() || !is_b64token(token) {
         return Err(BearerError::InvalidSyntax);
     }
     // b64token is ASCII, so this cannot fail; no panic path either way.
-    core::str::from_utf8(token).map_err(|_| BearerError::InvalidSyntax)
+    core::str::from_utf8(token).map(|t| (scheme, t)).map_err(|_| BearerError::InvalidSyntax)
 }
 
 fn trim_spaces(mut b: &[u8]) -> &[u8] {
@@ -93,18 +114,20 @@ fn is_b64token(token: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
 }
 
-/// Finds the one bearer token of a request (RFC 6750 §2): the
-/// `Authorization` header, or, only when `allow_query` is set, the
-/// `access_token` query parameter; never both.
+/// Finds the one access token of a request (RFC 6750 §2, RFC 9449 §7.1):
+/// the `Authorization` header (`Bearer`, or `DPoP` when `dpop` is on), or,
+/// only when `allow_query` is set, the `access_token` query parameter (a
+/// bearer token); never two.
 ///
 /// A credential under another scheme counts as no credentials (401),
 /// unless it is JWT-shaped (`Token eyJ…`, `JWT eyJ…`), which is a malformed
-/// request (400): the client meant to send a bearer token.
-pub(crate) fn find_token<'a>(
+/// request (400): the client meant to send a token.
+pub(crate) fn find_credentials<'a>(
     mut authorization: impl Iterator<Item = &'a [u8]>,
     query: Option<&'a str>,
     allow_query: bool,
-) -> Result<Cow<'a, str>, BearerError> {
+    dpop: bool,
+) -> Result<(Scheme, Cow<'a, str>), BearerError> {
     let first = authorization.next();
     if first.is_some() && authorization.next().is_some() {
         return Err(BearerError::MultipleHeaders);
@@ -113,9 +136,15 @@ pub(crate) fn find_token<'a>(
         Some(query) => query_token(query)?,
         None => None,
     };
-    let header_token = match first.map(parse_authorization) {
+    let header_token = match first.map(parse_credentials) {
         None => None,
-        Some(Ok(t)) => Some(t),
+        Some(Ok((Scheme::Dpop, _))) if !dpop => {
+            if first.is_some_and(looks_like_jwt_credential) {
+                return Err(BearerError::OtherScheme);
+            }
+            None
+        }
+        Some(Ok(found)) => Some(found),
         Some(Err(BearerError::OtherScheme)) => {
             if first.is_some_and(looks_like_jwt_credential) {
                 return Err(BearerError::OtherScheme);
@@ -126,12 +155,22 @@ pub(crate) fn find_token<'a>(
     };
     match (header_token, in_query) {
         (Some(_), Some(_)) => Err(BearerError::MultipleMethods),
-        (Some(t), None) => Ok(Cow::Borrowed(t)),
+        (Some((scheme, t)), None) => Ok((scheme, Cow::Borrowed(t))),
         (None, Some(_)) if !allow_query => Err(BearerError::QueryNotAllowed),
-        (None, Some(t)) if parse_query_value(&t) => Ok(Cow::Owned(t.into_owned())),
+        (None, Some(t)) if parse_query_value(&t) => Ok((Scheme::Bearer, Cow::Owned(t.into_owned()))),
         (None, Some(_)) => Err(BearerError::InvalidSyntax),
         (None, None) => Err(BearerError::Missing),
     }
+}
+
+/// [`find_credentials`] for bearer tokens only.
+#[cfg(test)]
+fn find_token<'a>(
+    authorization: impl Iterator<Item = &'a [u8]>,
+    query: Option<&'a str>,
+    allow_query: bool,
+) -> Result<Cow<'a, str>, BearerError> {
+    find_credentials(authorization, query, allow_query, false).map(|(_, t)| t)
 }
 
 /// The `access_token` query parameter; present twice, the request is

@@ -25,9 +25,13 @@
 //! claimed.
 
 mod bearer;
+pub mod dpop;
 mod rejection;
+mod replay;
 mod server;
 
 pub use self::bearer::{BearerError, parse_authorization};
+pub use self::dpop::{DpopError, DpopMode, DpopNonceKey, DpopPolicy};
 pub use self::rejection::{Rejection, RejectionBody};
+pub use self::replay::{MemoryReplayStore, ReplayFuture, ReplayKey, ReplayStore, ReplayStoreError};
 pub use self::server::{HttpRequest, ResourceServer, ResourceServerBuilder};

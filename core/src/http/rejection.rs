@@ -6,7 +6,8 @@ use core::fmt::Write as _;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::bearer::BearerError;
+use super::bearer::{BearerError, Scheme};
+use super::dpop::DpopError;
 use crate::error::{Error, ErrorCode};
 use crate::scope::RequiredScopes;
 
@@ -45,9 +46,24 @@ pub(crate) type BodyFn = Arc<dyn Fn(&Rejection) -> RejectionBody + Send + Sync>;
 /// [`www_authenticate`](Self::www_authenticate) and [`body`](Self::body).
 #[derive(Clone)]
 pub struct Rejection {
-    kind: Kind,
+    kind: Box<Kind>,
     realm: Arc<str>,
     body: Option<BodyFn>,
+    /// The schemes this server accepts, each answered with a challenge.
+    accepts: Accepts,
+    /// The scheme the client used, whose challenge carries the error.
+    used: Option<Scheme>,
+    /// A fresh server nonce, sent as `DPoP-Nonce` (RFC 9449 §9).
+    dpop_nonce: Option<String>,
+}
+
+/// The schemes a resource server accepts.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Accepts {
+    /// `Bearer` (false only when DPoP is required).
+    pub(crate) bearer: bool,
+    /// `DPoP`, with the `algs` of its challenge.
+    pub(crate) dpop: Option<Arc<str>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,8 +71,9 @@ enum Kind {
     NoCredentials,
     Request(BearerError),
     Token(Error),
+    Proof(DpopError),
     Scope(RequiredScopes),
-    Unavailable,
+    Unavailable(&'static str),
     Misconfigured(&'static str),
 }
 
@@ -66,27 +83,63 @@ impl Rejection {
             RejectionSource::Bearer(BearerError::Missing) => Kind::NoCredentials,
             RejectionSource::Bearer(e) => Kind::Request(e),
             RejectionSource::Token(Error::InsufficientScope { required }) => Kind::Scope(required),
-            RejectionSource::Token(Error::KeysUnavailable) => Kind::Unavailable,
+            RejectionSource::Token(Error::KeysUnavailable) => Kind::Unavailable("no verification keys available"),
             RejectionSource::Token(e) => Kind::Token(e),
+            RejectionSource::Proof(e) => Kind::Proof(e),
+            RejectionSource::Replay => Kind::Unavailable("the DPoP replay store cannot answer"),
         };
-        Self { kind, realm, body }
+        let accepts = Accepts { bearer: true, dpop: None };
+        Self { kind: Box::new(kind), realm, body, accepts, used: None, dpop_nonce: None }
+    }
+
+    /// Sets the schemes answered with a challenge and the one the client used.
+    pub(crate) fn with_schemes(mut self, accepts: Accepts, used: Option<Scheme>) -> Self {
+        self.accepts = accepts;
+        self.used = used;
+        self
+    }
+
+    /// Sends a fresh server nonce with the refusal.
+    pub(crate) fn with_dpop_nonce(mut self, nonce: Option<String>) -> Self {
+        self.dpop_nonce = nonce;
+        self
+    }
+
+    /// The DPoP problem behind a 401, if any.
+    pub fn proof_error(&self) -> Option<DpopError> {
+        match &*self.kind {
+            Kind::Proof(e) => Some(*e),
+            _ => None,
+        }
+    }
+
+    /// The fresh server nonce this refusal sends in `DPoP-Nonce`, if any.
+    pub fn dpop_nonce(&self) -> Option<&str> {
+        self.dpop_nonce.as_deref()
     }
 
     /// The server cannot check tokens at all (an adapter found no
     /// [`ResourceServer`](super::ResourceServer) or verifier to use).
     #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
     pub(crate) fn misconfigured(what: &'static str) -> Self {
-        Self { kind: Kind::Misconfigured(what), realm: Arc::from(""), body: None }
+        Self {
+            kind: Box::new(Kind::Misconfigured(what)),
+            realm: Arc::from(""),
+            body: None,
+            accepts: Accepts::default(),
+            used: None,
+            dpop_nonce: None,
+        }
     }
 
     /// The HTTP status: 400, 401, 403, 503 (or 500 when the application
     /// forgot to register a verifier, which axum prevents at compile time).
     pub fn status(&self) -> u16 {
-        match &self.kind {
-            Kind::NoCredentials | Kind::Token(_) => 401,
+        match &*self.kind {
+            Kind::NoCredentials | Kind::Token(_) | Kind::Proof(_) => 401,
             Kind::Request(_) => 400,
             Kind::Scope(_) => 403,
-            Kind::Unavailable => 503,
+            Kind::Unavailable(_) => 503,
             Kind::Misconfigured(_) => 500,
         }
     }
@@ -94,39 +147,42 @@ impl Rejection {
     /// The RFC 6750 error code, if the response carries one (none for a
     /// request without credentials, RFC 6750 §3.1).
     pub fn error_code(&self) -> Option<ErrorCode> {
-        match &self.kind {
+        match &*self.kind {
             Kind::NoCredentials | Kind::Misconfigured(_) => None,
             Kind::Request(_) => Some(ErrorCode::InvalidRequest),
             Kind::Token(_) => Some(ErrorCode::InvalidToken),
+            Kind::Proof(DpopError::UseNonce) => Some(ErrorCode::UseDpopNonce),
+            Kind::Proof(_) => Some(ErrorCode::InvalidDpopProof),
             Kind::Scope(_) => Some(ErrorCode::InsufficientScope),
-            Kind::Unavailable => Some(ErrorCode::TemporarilyUnavailable),
+            Kind::Unavailable(_) => Some(ErrorCode::TemporarilyUnavailable),
         }
     }
 
     /// A short, fixed description of the refusal; it never contains anything
     /// taken from the request or the token.
     pub fn description(&self) -> &'static str {
-        match &self.kind {
-            Kind::NoCredentials => "this resource needs a bearer access token",
+        match &*self.kind {
+            Kind::NoCredentials => "this resource needs an access token",
             Kind::Request(e) => match e {
-                BearerError::Missing => "this resource needs a bearer access token",
+                BearerError::Missing => "this resource needs an access token",
                 BearerError::MultipleHeaders => "the request has more than one Authorization header",
-                BearerError::OtherScheme => "send the access token with the Bearer scheme",
-                BearerError::InvalidSyntax => "the bearer token is not valid token syntax",
+                BearerError::OtherScheme => "send the access token with the Bearer or DPoP scheme",
+                BearerError::InvalidSyntax => "the access token is not valid token syntax",
                 BearerError::MultipleMethods => "send the access token in one place only",
                 BearerError::QueryNotAllowed => "send the access token in the Authorization header, not in the URL",
                 BearerError::MultipleQueryTokens => "the URL has more than one access_token parameter",
             },
             Kind::Token(e) => token_description(e),
+            Kind::Proof(e) => e.description(),
             Kind::Scope(_) => "the access token lacks a required scope",
-            Kind::Unavailable => "the token cannot be checked right now; try again shortly",
+            Kind::Unavailable(_) => "the token cannot be checked right now; try again shortly",
             Kind::Misconfigured(_) => "the server cannot check access tokens",
         }
     }
 
     /// The scopes a 403 refusal requires.
     pub fn required_scopes(&self) -> Option<&RequiredScopes> {
-        match &self.kind {
+        match &*self.kind {
             Kind::Scope(r) => Some(r),
             _ => None,
         }
@@ -134,7 +190,7 @@ impl Rejection {
 
     /// The verification error behind a 401, 403 or 503, if any.
     pub fn token_error(&self) -> Option<&Error> {
-        match &self.kind {
+        match &*self.kind {
             Kind::Token(e) => Some(e),
             _ => None,
         }
@@ -142,7 +198,7 @@ impl Rejection {
 
     /// The bearer-header problem behind a 400, if any.
     pub fn request_error(&self) -> Option<BearerError> {
-        match &self.kind {
+        match &*self.kind {
             Kind::Request(e) => Some(*e),
             _ => None,
         }
@@ -159,13 +215,65 @@ impl Rejection {
     /// # }
     /// ```
     pub fn www_authenticate(&self) -> Option<String> {
-        if matches!(self.kind, Kind::Unavailable | Kind::Misconfigured(_)) {
-            return None;
+        let challenges = self.challenges();
+        let carrying = self.error_scheme();
+        let i = self.challenge_schemes().iter().position(|s| Some(*s) == carrying).unwrap_or(0);
+        challenges.into_iter().nth(i)
+    }
+
+    /// Every `WWW-Authenticate` challenge: one per scheme the server accepts
+    /// (`Bearer`, `DPoP` with its `algs`), the error on the challenge of the
+    /// scheme the client used (RFC 9449 §7.1, RFC 6750 §3). None for a 503/500.
+    pub fn challenges(&self) -> Vec<String> {
+        if matches!(*self.kind, Kind::Unavailable(_) | Kind::Misconfigured(_)) {
+            return Vec::new();
         }
-        let mut v = format!("Bearer realm=\"{}\"", quoted(&self.realm));
-        if let Some(code) = self.error_code() {
-            let _ = write!(v, ", error=\"{code}\", error_description=\"{}\"", self.description());
+        let carrying = self.error_scheme();
+        self.challenge_schemes()
+            .into_iter()
+            .map(|scheme| {
+                let mut v = match scheme {
+                    Scheme::Bearer => format!("Bearer realm=\"{}\"", quoted(&self.realm)),
+                    Scheme::Dpop => format!("DPoP realm=\"{}\"", quoted(&self.realm)),
+                };
+                if Some(scheme) == carrying {
+                    self.write_error(&mut v);
+                }
+                if scheme == Scheme::Dpop
+                    && let Some(algs) = &self.accepts.dpop
+                {
+                    let _ = write!(v, ", algs=\"{}\"", quoted(algs));
+                }
+                v
+            })
+            .collect()
+    }
+
+    fn challenge_schemes(&self) -> Vec<Scheme> {
+        let mut schemes = Vec::with_capacity(2);
+        if self.accepts.bearer {
+            schemes.push(Scheme::Bearer);
         }
+        if self.accepts.dpop.is_some() {
+            schemes.push(Scheme::Dpop);
+        }
+        schemes
+    }
+
+    /// The scheme whose challenge carries the error: the one the client
+    /// used when the server accepts it, else the first accepted.
+    fn error_scheme(&self) -> Option<Scheme> {
+        self.error_code()?;
+        let schemes = self.challenge_schemes();
+        match self.used {
+            Some(used) if schemes.contains(&used) => Some(used),
+            _ => schemes.first().copied(),
+        }
+    }
+
+    fn write_error(&self, v: &mut String) {
+        let Some(code) = self.error_code() else { return };
+        let _ = write!(v, ", error=\"{code}\", error_description=\"{}\"", self.description());
         if let Some(scopes) = self.required_scopes() {
             // Only RFC 6749 §3.3 scope-tokens reach the header: no quote,
             // backslash, space or control character can end the attribute.
@@ -181,12 +289,11 @@ impl Rejection {
                 v.push('"');
             }
         }
-        Some(v)
     }
 
     /// Seconds a client should wait before retrying (503 only).
     pub fn retry_after(&self) -> Option<u32> {
-        matches!(self.kind, Kind::Unavailable).then_some(5)
+        matches!(*self.kind, Kind::Unavailable(_)).then_some(5)
     }
 
     /// The response body: the verifier's custom body, or
@@ -199,8 +306,6 @@ impl Rejection {
         RejectionBody::json(&serde_json::json!({ "error": error, "error_description": self.description() }))
     }
 
-    /// Emits the debug-level `tracing` event for this refusal: the reason,
-    /// the issuer; never the token.
     /// Every header the response carries besides `Content-Type`:
     /// `WWW-Authenticate` and `Retry-After` when they apply.
     ///
@@ -221,23 +326,26 @@ impl Rejection {
     /// # Ok::<(), tokenkind::ConfigError>(())
     /// ```
     pub fn headers(&self) -> Vec<(&'static str, String)> {
-        let mut headers = Vec::with_capacity(2);
-        if let Some(challenge) = self.www_authenticate() {
-            headers.push(("WWW-Authenticate", challenge));
-        }
+        let mut headers: Vec<_> = self.challenges().into_iter().map(|c| ("WWW-Authenticate", c)).collect();
         if let Some(secs) = self.retry_after() {
             headers.push(("Retry-After", secs.to_string()));
+        }
+        if let Some(nonce) = &self.dpop_nonce {
+            headers.push(("DPoP-Nonce", nonce.clone()));
         }
         headers
     }
 
+    /// Emits the `tracing` event for this refusal (debug level; warn for a
+    /// 503): the reason and the issuer, never the token.
     pub(crate) fn trace(&self, issuer: &str) {
-        match &self.kind {
+        match &*self.kind {
             Kind::Token(e) => tracing::debug!(status = self.status(), reason = %e, issuer, "access token refused"),
             Kind::Scope(r) => tracing::debug!(status = 403, required = %r, issuer, "access token lacks scope"),
             Kind::Request(e) => tracing::debug!(status = 400, reason = %e, issuer, "bearer request malformed"),
             Kind::NoCredentials => tracing::debug!(status = 401, issuer, "no bearer token"),
-            Kind::Unavailable => tracing::warn!(status = 503, issuer, "no verification keys available"),
+            Kind::Proof(e) => tracing::debug!(status = 401, reason = %e, issuer, "DPoP proof refused"),
+            Kind::Unavailable(what) => tracing::warn!(status = 503, issuer, "{what}"),
             Kind::Misconfigured(what) => tracing::error!(status = 500, what, "tokenkind is not configured"),
         }
     }
@@ -299,6 +407,9 @@ impl std::error::Error for Rejection {}
 pub(crate) enum RejectionSource {
     Bearer(BearerError),
     Token(Error),
+    Proof(DpopError),
+    /// The replay store failed (logged where it happened).
+    Replay,
 }
 
 #[cfg(test)]

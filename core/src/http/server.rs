@@ -4,12 +4,14 @@
 use core::fmt;
 use std::sync::Arc;
 
-use super::bearer::{BearerError, find_token};
-use super::rejection::{BodyFn, Rejection, RejectionBody, RejectionSource};
+use super::bearer::{BearerError, Scheme, find_credentials};
+use super::dpop::{DpopError, DpopMode, DpopPolicy, ProofContext, check_proof, normalize_uri};
+use super::rejection::{Accepts, BodyFn, Rejection, RejectionBody, RejectionSource};
+use super::replay::ReplayKey;
 use crate::claims::{AccessClaims, NoClaims};
 use crate::error::{ConfigError, Error};
 use crate::scope::{Requirement, Scoped, Scopes};
-use crate::token::AccessToken;
+use crate::token::{AccessToken, Binding};
 use crate::verify::AccessTokenVerifier;
 
 /// What the pipeline reads of one HTTP request, collected by an adapter (or
@@ -32,7 +34,9 @@ use crate::verify::AccessTokenVerifier;
 pub struct HttpRequest<'a> {
     method: &'a str,
     target: &'a str,
+    authority: Option<(&'a str, &'a str)>,
     authorization: Values<'a>,
+    dpop: Values<'a>,
 }
 
 /// The first two values of a header (two are enough to refuse a repeated one).
@@ -60,7 +64,17 @@ impl<'a> HttpRequest<'a> {
     /// A request with its method (`GET`) and request target as received: the
     /// path and query (`/api/messages?page=2`, RFC 9112 §3.2.1).
     pub fn new(method: &'a str, target: &'a str) -> Self {
-        Self { method, target, authorization: Values::default() }
+        Self { method, target, authority: None, authorization: Values::default(), dpop: Values::default() }
+    }
+
+    /// The scheme (`http`, `https`) and authority (the `Host` header:
+    /// `api.example`, `127.0.0.1:3000`) the request was received on: with
+    /// the target, the URI a DPoP proof's `htu` must name, unless the
+    /// server has a [public origin](ResourceServerBuilder::public_origin).
+    #[must_use]
+    pub fn authority(mut self, scheme: &'a str, host: &'a str) -> Self {
+        self.authority = Some((scheme, host));
+        self
     }
 
     /// Adds one header field (name compared case-insensitively); call it for
@@ -70,6 +84,8 @@ impl<'a> HttpRequest<'a> {
     pub fn header(mut self, name: &str, value: &'a [u8]) -> Self {
         if name.eq_ignore_ascii_case("authorization") {
             self.authorization.push(value);
+        } else if name.eq_ignore_ascii_case("dpop") {
+            self.dpop.push(value);
         }
         self
     }
@@ -134,6 +150,10 @@ struct Policy<S: Scopes, C: AccessClaims> {
     realm: Arc<str>,
     allow_query: bool,
     body: Option<BodyFn>,
+    dpop: Option<DpopPolicy>,
+    /// `scheme://host[:port]`, normalised, without a trailing slash.
+    public_origin: Option<String>,
+    accepts: Accepts,
 }
 
 /// Configures a [`ResourceServer`].
@@ -143,6 +163,8 @@ pub struct ResourceServerBuilder<S: Scopes, C: AccessClaims = NoClaims> {
     realm: Option<String>,
     allow_query: bool,
     body: Option<BodyFn>,
+    dpop: Option<DpopPolicy>,
+    public_origin: Option<String>,
 }
 
 impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
@@ -151,12 +173,15 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
     /// JSON refusal body.
     pub fn new(verifier: AccessTokenVerifier<S, C>) -> Self {
         let realm = Arc::from(verifier.audience());
-        Self { inner: Arc::new(Policy { verifier, realm, allow_query: false, body: None }) }
+        let accepts = Accepts { bearer: true, dpop: None };
+        let policy =
+            Policy { verifier, realm, allow_query: false, body: None, dpop: None, public_origin: None, accepts };
+        Self { inner: Arc::new(policy) }
     }
 
     /// Starts a resource server around `verifier` with its own policy.
     pub fn builder(verifier: AccessTokenVerifier<S, C>) -> ResourceServerBuilder<S, C> {
-        ResourceServerBuilder { verifier, realm: None, allow_query: false, body: None }
+        ResourceServerBuilder { verifier, realm: None, allow_query: false, body: None, dpop: None, public_origin: None }
     }
 
     /// The verifier.
@@ -175,15 +200,18 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
     }
 
     /// The request's access token, verified: the credentials are read
-    /// (RFC 6750 §2), then every check of the verifier runs.
+    /// (RFC 6750 §2, RFC 9449 §7.1), every check of the verifier runs, and a
+    /// DPoP-bound token's proof is checked against the request (RFC 9449 §4.3).
     ///
     /// # Errors
     /// A [`Rejection`]: 400 for a malformed request, 401 without
-    /// credentials or with an invalid token, 503 when no keys can be had.
+    /// credentials or with an invalid token or proof, 503 when no keys can
+    /// be had or the replay store cannot answer.
     pub async fn authenticate(&self, request: &HttpRequest<'_>) -> Result<AccessToken<S, C>, Rejection> {
-        let raw = find_token(request.authorization.iter(), request.query(), self.inner.allow_query)
-            .map_err(|e| self.refuse(RejectionSource::Bearer(e)))?;
-        self.inner.verifier.verify_async(&raw).await.map_err(|e| self.refuse(RejectionSource::Token(e)))
+        match self.authenticate_optional(request).await? {
+            Some(token) => Ok(token),
+            None => Err(self.refuse(RejectionSource::Bearer(BearerError::Missing), None)),
+        }
     }
 
     /// Like [`authenticate`](Self::authenticate), with `None` for a request
@@ -196,17 +224,88 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
         &self,
         request: &HttpRequest<'_>,
     ) -> Result<Option<AccessToken<S, C>>, Rejection> {
-        match find_token(request.authorization.iter(), request.query(), self.inner.allow_query) {
-            Err(BearerError::Missing) => Ok(None),
-            Err(e) => Err(self.refuse(RejectionSource::Bearer(e))),
-            Ok(raw) => self
+        let dpop = self.inner.dpop.as_ref();
+        let (scheme, raw) = match find_credentials(
+            request.authorization.iter(),
+            request.query(),
+            self.inner.allow_query,
+            dpop.is_some(),
+        ) {
+            Err(BearerError::Missing) => return Ok(None),
+            Err(e) => return Err(self.refuse(RejectionSource::Bearer(e), None)),
+            Ok(found) => found,
+        };
+        match (scheme, dpop) {
+            (Scheme::Dpop, Some(policy)) => self.dpop(request, &raw, policy).await.map(Some),
+            // DPoP required: a bearer token is no acceptable credential (RFC 6750 §3.1: no error code).
+            (Scheme::Bearer, Some(policy)) if policy.mode == DpopMode::Required => {
+                Err(self.refuse(RejectionSource::Bearer(BearerError::Missing), Some(Scheme::Bearer)))
+            }
+            _ => self
                 .inner
                 .verifier
                 .verify_async(&raw)
                 .await
                 .map(Some)
-                .map_err(|e| self.refuse(RejectionSource::Token(e))),
+                .map_err(|e| self.refuse(RejectionSource::Token(e), Some(Scheme::Bearer))),
         }
+    }
+
+    /// A DPoP-bound token and its proof (RFC 9449 §7.1): the proof, then the
+    /// token, then the binding between them, then the replay check.
+    async fn dpop(
+        &self,
+        request: &HttpRequest<'_>,
+        raw: &str,
+        policy: &DpopPolicy,
+    ) -> Result<AccessToken<S, C>, Rejection> {
+        let proof_error = |e: DpopError| self.refuse(RejectionSource::Proof(e), Some(Scheme::Dpop));
+        let proof = match (request.dpop.first, request.dpop.second) {
+            (None, _) => return Err(proof_error(DpopError::Missing)),
+            (Some(_), Some(_)) => return Err(proof_error(DpopError::NotExactlyOne)),
+            (Some(value), None) => core::str::from_utf8(value)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| proof_error(DpopError::NotExactlyOne))?,
+        };
+        let now = self.inner.verifier.now();
+        let cx = ProofContext { method: request.method, uri: self.request_uri(request), access_token: raw, now };
+        let checked = check_proof(proof, policy, &cx).map_err(|e| {
+            let nonce = match (&e, &policy.nonces) {
+                (DpopError::UseNonce, Some((key, _))) => Some(key.issue(now)),
+                _ => None,
+            };
+            proof_error(e).with_dpop_nonce(nonce)
+        })?;
+        let token = self
+            .inner
+            .verifier
+            .verify_presented_with_proof(raw)
+            .await
+            .map_err(|e| self.refuse(RejectionSource::Token(e), Some(Scheme::Dpop)))?;
+        match token.binding() {
+            Binding::Dpop { jkt } if **jkt == *checked.jkt => {}
+            Binding::Dpop { .. } => return Err(proof_error(DpopError::WrongKey)),
+            _ => return Err(self.refuse(RejectionSource::Token(Error::NotDpopBound), Some(Scheme::Dpop))),
+        }
+        match policy.replay.insert_once(ReplayKey::of(&checked.jkt, &checked.jti), policy.replay_window()).await {
+            Ok(true) => Ok(token),
+            Ok(false) => Err(proof_error(DpopError::Replayed)),
+            Err(e) => {
+                tracing::warn!(reason = %e, issuer = self.inner.verifier.issuer(), "DPoP replay store failed");
+                Err(self.refuse(RejectionSource::Replay, Some(Scheme::Dpop)))
+            }
+        }
+    }
+
+    /// The request's URI as a proof's `htu` must name it, normalised.
+    fn request_uri(&self, request: &HttpRequest<'_>) -> Option<String> {
+        let origin = match (&self.inner.public_origin, request.authority) {
+            (Some(origin), _) => origin.clone(),
+            (None, Some((scheme, host))) => format!("{scheme}://{host}"),
+            (None, None) => return None,
+        };
+        normalize_uri(&format!("{origin}{}", request.path()))
     }
 
     /// The request's access token, verified and checked against the scope
@@ -220,17 +319,19 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
         request: &HttpRequest<'_>,
     ) -> Result<Scoped<AccessToken<S, C>, R>, Rejection> {
         let token = self.authenticate(request).await?;
-        Scoped::check(token).map_err(|e| self.refuse(RejectionSource::Token(e)))
+        let used = if token.binding().is_sender_constrained() { Scheme::Dpop } else { Scheme::Bearer };
+        Scoped::check(token).map_err(|e| self.refuse(RejectionSource::Token(e), Some(used)))
     }
 
     /// The HTTP answer to `error`, for checks of your own (for example a
     /// run-time [`AccessToken::grant`]), logged like the pipeline's own.
     pub fn reject(&self, error: Error) -> Rejection {
-        self.refuse(RejectionSource::Token(error))
+        self.refuse(RejectionSource::Token(error), None)
     }
 
-    fn refuse(&self, source: RejectionSource) -> Rejection {
-        let rejection = Rejection::new(source, self.inner.realm.clone(), self.inner.body.clone());
+    fn refuse(&self, source: RejectionSource, used: Option<Scheme>) -> Rejection {
+        let rejection = Rejection::new(source, self.inner.realm.clone(), self.inner.body.clone())
+            .with_schemes(self.inner.accepts.clone(), used);
         rejection.trace(self.inner.verifier.issuer());
         rejection
     }
@@ -277,17 +378,63 @@ impl<S: Scopes, C: AccessClaims> ResourceServerBuilder<S, C> {
         self
     }
 
+    /// Accepts DPoP-bound access tokens with their proofs (RFC 9449):
+    /// [`DpopPolicy::allowed`] beside bearer tokens, or
+    /// [`DpopPolicy::required`] alone. Off by default.
+    pub fn dpop(mut self, policy: DpopPolicy) -> Self {
+        self.dpop = Some(policy);
+        self
+    }
+
+    /// The origin clients call this API at (`https://api.example`), which
+    /// DPoP proofs name in `htu`: set it when the API sits behind a proxy or
+    /// gateway. Without it, the scheme and `Host` the request arrived with
+    /// are used.
+    pub fn public_origin(mut self, origin: impl Into<String>) -> Self {
+        self.public_origin = Some(origin.into());
+        self
+    }
+
     /// Checks the policy and builds the resource server.
     ///
     /// # Errors
-    /// [`ConfigError::Empty`] for an empty realm.
+    /// [`ConfigError::Empty`] for an empty realm; [`ConfigError::Invalid`]
+    /// for a DPoP policy out of range; [`ConfigError::Url`] for a public
+    /// origin that is not `http(s)://host[:port]`.
     pub fn build(self) -> Result<ResourceServer<S, C>, ConfigError> {
         let realm: Arc<str> = match self.realm {
             Some(realm) if realm.is_empty() => return Err(ConfigError::Empty("realm")),
             Some(realm) => realm.into(),
             None => self.verifier.audience().into(),
         };
-        let policy = Policy { verifier: self.verifier, realm, allow_query: self.allow_query, body: self.body };
+        if let Some(dpop) = &self.dpop {
+            dpop.check()?;
+        }
+        let public_origin = match self.public_origin {
+            None => None,
+            Some(origin) => Some(
+                normalize_uri(&origin)
+                    .filter(|n| n.ends_with('/') && n.matches('/').count() == 3)
+                    .map(|n| n.trim_end_matches('/').to_owned())
+                    .ok_or(ConfigError::Url {
+                        url: origin,
+                        reason: "a public origin is http(s)://host[:port], no path",
+                    })?,
+            ),
+        };
+        let accepts = Accepts {
+            bearer: self.dpop.as_ref().is_none_or(|d| d.mode == DpopMode::Allowed),
+            dpop: self.dpop.as_ref().map(|d| Arc::from(d.algs())),
+        };
+        let policy = Policy {
+            verifier: self.verifier,
+            realm,
+            allow_query: self.allow_query,
+            body: self.body,
+            dpop: self.dpop,
+            public_origin,
+            accepts,
+        };
         Ok(ResourceServer { inner: Arc::new(policy) })
     }
 }
@@ -306,6 +453,8 @@ impl<S: Scopes, C: AccessClaims> fmt::Debug for ResourceServer<S, C> {
             .field("realm", &self.inner.realm)
             .field("allow_access_token_in_query", &self.inner.allow_query)
             .field("custom_body", &self.inner.body.is_some())
+            .field("dpop", &self.inner.dpop)
+            .field("public_origin", &self.inner.public_origin)
             .finish()
     }
 }
@@ -332,6 +481,9 @@ mod tests {
             .header("authorization", b"Bearer b")
             .header("Authorization", b"Bearer c");
         assert_eq!(r.authorization.iter().collect::<Vec<_>>(), [&b"Bearer a"[..], &b"Bearer b"[..]]);
-        assert_eq!(find_token(r.authorization.iter(), r.query(), false).unwrap_err(), BearerError::MultipleHeaders);
+        assert_eq!(
+            find_credentials(r.authorization.iter(), r.query(), false, true).unwrap_err(),
+            BearerError::MultipleHeaders
+        );
     }
 }

@@ -13,6 +13,7 @@
 
 mod algorithm;
 mod jwk;
+mod thumbprint;
 
 use core::fmt;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ use aws_lc_rs::signature::{self, ParsedPublicKey};
 
 pub use self::algorithm::Algorithm;
 pub use self::jwk::SkippedKey;
+pub use self::thumbprint::jwk_thumbprint;
+pub(crate) use self::thumbprint::{JwkProblem, held_key};
 use crate::error::{ConfigError, Error};
 
 /// The smallest RSA modulus accepted, in bits (RFC 7518 §3.3).

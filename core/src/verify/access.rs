@@ -10,7 +10,7 @@ use super::{Built, Common, common_setters};
 use crate::claims::{AccessClaims, NoClaims};
 use crate::error::{ConfigError, Error};
 use crate::scope::{ScopeSet, Scopes};
-use crate::token::AccessToken;
+use crate::token::{AccessToken, Binding};
 
 /// Verifies JWT access tokens for one API (one issuer, one audience).
 ///
@@ -75,15 +75,19 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     /// # Errors
     /// The first rule the token breaks, as an [`Error`] variant.
     pub fn verify(&self, token: &str) -> Result<AccessToken<S, C>, Error> {
-        self.check_claims(&self.inner.built.verify_jws(token)?)
+        self.check_claims(&self.inner.built.verify_jws(token)?, Presented::AsBearer)
     }
 
     /// Every check after the signature: token kind, then the claims.
-    pub(super) fn check_claims(&self, verified: &super::jws::Verified<'_>) -> Result<AccessToken<S, C>, Error> {
+    pub(super) fn check_claims(
+        &self,
+        verified: &super::jws::Verified<'_>,
+        presented: Presented,
+    ) -> Result<AccessToken<S, C>, Error> {
         let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
         let payload = Payload::parse(verified.payload(&mut stack, &mut heap)?)?;
         self.check_kind(verified.header.typ.as_ref().map(super::jws::Typ::as_str), &payload)?;
-        self.finish(&payload)
+        self.finish(&payload, presented)
     }
 
     /// Verifies a token like [`verify`](Self::verify); with a remote key
@@ -94,7 +98,15 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     /// As [`verify`](Self::verify), plus [`Error::KeysUnavailable`] when no
     /// keys could be obtained.
     pub async fn verify_async(&self, token: &str) -> Result<AccessToken<S, C>, Error> {
-        self.check_claims(&self.inner.built.verify_jws_async(token).await?)
+        self.check_claims(&self.inner.built.verify_jws_async(token).await?, Presented::AsBearer)
+    }
+
+    /// Verifies a token presented with a proof of possession (a DPoP proof,
+    /// or the TLS client certificate): a `cnf` claim is read into
+    /// [`AccessToken::binding`] instead of refused. Only the HTTP pipeline
+    /// calls it, and it then checks the proof against that binding.
+    pub(crate) async fn verify_presented_with_proof(&self, token: &str) -> Result<AccessToken<S, C>, Error> {
+        self.check_claims(&self.inner.built.verify_jws_async(token).await?, Presented::WithProof)
     }
 
     /// Token kind: ID-token-only claims and security events refused (any
@@ -107,7 +119,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         self.inner.profile.check_token_kind(p)
     }
 
-    fn finish(&self, p: &Payload<'_>) -> Result<AccessToken<S, C>, Error> {
+    fn finish(&self, p: &Payload<'_>, presented: Presented) -> Result<AccessToken<S, C>, Error> {
         let r = &p.reg;
         let iss = require("iss", string_ref("iss", r.iss.as_ref())?)?;
         self.inner.built.check_issuer(iss)?;
@@ -150,7 +162,13 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
 
         // Last of the token's own rules: a token that is otherwise valid for
         // this API is told it needs its proof of possession.
-        reject_sender_constrained(p)?;
+        let binding = match presented {
+            Presented::AsBearer => {
+                reject_sender_constrained(p)?;
+                Binding::Bearer
+            }
+            Presented::WithProof => binding(p)?,
+        };
 
         let scopes = self.scopes(p)?;
         let claims = payload::validated(p.custom::<C>()?, C::validate)?;
@@ -165,6 +183,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             issued_at: times.iat,
             not_before: times.nbf,
             scopes,
+            binding,
             claims,
         })
     }
@@ -203,6 +222,11 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             }
         }
         Ok(set)
+    }
+
+    /// The verifier's clock reading, seconds since the epoch.
+    pub(crate) fn now(&self) -> i64 {
+        self.inner.built.now()
     }
 
     /// The API identifier this verifier accepts in `aud`.
@@ -246,7 +270,39 @@ fn entra_app_only(p: &Payload<'_>) -> Result<bool, Error> {
 /// possession of it; presented as a bearer token it is refused, whatever
 /// `cnf` holds (RFC 9449 §7.1, RFC 8705 §3).
 fn reject_sender_constrained(p: &Payload<'_>) -> Result<(), Error> {
-    if p.reg.cnf.is_some() { Err(Error::SenderConstrained) } else { Ok(()) }
+    if p.raw("cnf").is_some() { Err(Error::SenderConstrained) } else { Ok(()) }
+}
+
+/// A base64url SHA-256 thumbprint: 43 characters.
+fn thumbprint(v: &serde_json::Value) -> Option<&str> {
+    v.as_str().filter(|s| s.len() == 43 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+}
+
+/// How the token reached the verifier.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Presented {
+    /// As a bearer token: a `cnf` refuses it.
+    AsBearer,
+    /// With a proof of possession that the caller checks against the binding.
+    WithProof,
+}
+
+/// The confirmation method of `cnf` (RFC 7800 §3.1): `jkt` (RFC 9449 §6.1)
+/// or `x5t#S256` (RFC 8705 §3.1), each a base64url SHA-256 thumbprint.
+/// Anything else, both at once, or neither is refused: a binding that cannot
+/// be checked is never read as no binding.
+fn binding(p: &Payload<'_>) -> Result<Binding, Error> {
+    const EXPECTED: &str =
+        "an object with one confirmation method: `jkt` or `x5t#S256`, a base64url SHA-256 thumbprint";
+    let Some(raw) = p.raw("cnf") else { return Ok(Binding::Bearer) };
+    let malformed = Error::MalformedClaim { claim: "cnf", expected: EXPECTED };
+    let members: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(raw.get()).map_err(|_| malformed.clone())?;
+    match (members.len(), members.get("jkt"), members.get("x5t#S256")) {
+        (1, Some(jkt), None) => thumbprint(jkt).map(|t| Binding::Dpop { jkt: t.into() }).ok_or(malformed),
+        (1, None, Some(x5t)) => thumbprint(x5t).map(|t| Binding::Mtls { x5t_s256: t.into() }).ok_or(malformed),
+        _ => Err(malformed),
+    }
 }
 
 /// A token carrying `events` is a Security Event Token (RFC 8417 §2.2),

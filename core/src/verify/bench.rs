@@ -27,7 +27,7 @@ pub fn payload(json: &[u8]) -> bool {
 /// Everything after the signature: payload decoding, token kind, claim
 /// checks, scopes, the token built. The signature is NOT checked.
 pub fn access_claims<S: Scopes, C: AccessClaims>(verifier: &AccessTokenVerifier<S, C>, token: &str) -> bool {
-    jws::unsigned(token).is_ok_and(|v| verifier.check_claims(&v).is_ok())
+    jws::unsigned(token).is_ok_and(|v| verifier.check_claims(&v, super::access::Presented::AsBearer).is_ok())
 }
 
 /// As [`access_claims`], for an ID token and its custom claims.

@@ -231,12 +231,11 @@ struct RawHeader<'a> {
 /// RFC 7515 §4.1.11); `b64` other than `true` refused (RFC 7797); nested JWTs
 /// (`cty: JWT`) refused; duplicate parameters refused.
 fn parse_header(json: &[u8]) -> Result<RawHeader<'_>, Error> {
-    // UTF-8 throughout (RFC 7515 §4), including values that are skipped.
-    let json = core::str::from_utf8(json).map_err(|_| Error::Malformed(Malformed::Header))?;
-    let mut de = serde_json::Deserializer::from_str(json);
-    let parsed = de.deserialize_map(HeaderVisitor).map_err(|_| Error::Malformed(Malformed::Header))?;
-    de.end().map_err(|_| Error::Malformed(Malformed::Header))?;
-    let fields = parsed?;
+    checked(&header_fields(json)?)
+}
+
+/// `crit` refused; `b64` other than `true` refused; nested JWTs refused; `alg` required.
+fn checked<'a>(fields: &HeaderFields<'a>) -> Result<RawHeader<'a>, Error> {
     if fields.crit {
         return Err(Error::Malformed(Malformed::Critical));
     }
@@ -247,12 +246,47 @@ fn parse_header(json: &[u8]) -> Result<RawHeader<'_>, Error> {
     {
         return Err(Error::Malformed(Malformed::Nested));
     }
-    let alg = fields.alg.ok_or(Error::Malformed(Malformed::Header))?;
-    Ok(RawHeader { alg, typ: fields.typ, kid: fields.kid })
+    let alg = fields.alg.clone().ok_or(Error::Malformed(Malformed::Header))?;
+    Ok(RawHeader { alg, typ: fields.typ.clone(), kid: fields.kid.clone() })
+}
+
+/// The header parameters of a proof of possession (a DPoP proof, RFC 9449
+/// §4.2): the same rules as a token's header, and its `jwk` as raw JSON.
+pub(crate) struct ProofHeader {
+    pub(crate) alg: String,
+    pub(crate) typ: Option<String>,
+    pub(crate) jwk: Option<String>,
+}
+
+/// Parses a compact JWS proof: its header, its signing input and its signature.
+pub(crate) fn parse_proof(proof: &str) -> Result<(ProofHeader, &str, Vec<u8>), Error> {
+    let (header_b64, payload_b64, signature_b64) = split(proof)?;
+    let header = decode(header_b64)?;
+    let fields = header_fields(&header)?;
+    let raw = checked(&fields)?;
+    let header = ProofHeader {
+        alg: raw.alg.into_owned(),
+        typ: raw.typ.map(Cow::into_owned),
+        jwk: fields.jwk.map(|j| j.get().to_owned()),
+    };
+    let signing_input = &proof[..header_b64.len() + 1 + payload_b64.len()];
+    Ok((header, signing_input, decode(signature_b64)?))
+}
+
+/// The header's members, each checked for its JSON type; duplicates refused.
+fn header_fields(json: &[u8]) -> Result<HeaderFields<'_>, Error> {
+    // UTF-8 throughout (RFC 7515 §4), including values that are skipped.
+    let json = core::str::from_utf8(json).map_err(|_| Error::Malformed(Malformed::Header))?;
+    let mut de = serde_json::Deserializer::from_str(json);
+    let parsed = de.deserialize_map(HeaderVisitor).map_err(|_| Error::Malformed(Malformed::Header))?;
+    de.end().map_err(|_| Error::Malformed(Malformed::Header))?;
+    parsed
 }
 
 #[derive(Default)]
 struct HeaderFields<'a> {
+    /// Only a proof of possession reads it; access and ID tokens never do.
+    jwk: Option<&'a serde_json::value::RawValue>,
     alg: Option<Cow<'a, str>>,
     typ: Option<Cow<'a, str>>,
     kid: Option<Cow<'a, str>>,
@@ -297,6 +331,7 @@ impl<'de> Visitor<'de> for HeaderVisitor {
                     map.next_value::<IgnoredAny>()?;
                     h.crit = true;
                 }
+                "jwk" => h.jwk = Some(map.next_value()?),
                 "b64" => {
                     if !matches!(map.next_value_seed(ValueSeed)?, Value::Bool(true)) {
                         h.b64_not_true = true;

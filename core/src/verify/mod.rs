@@ -10,6 +10,7 @@ mod access;
 #[cfg(feature = "bench-internals")]
 #[doc(hidden)]
 pub mod bench;
+pub(crate) mod dpop_proof;
 mod id;
 mod issuers;
 pub(crate) mod jws;
@@ -221,6 +222,10 @@ struct Times {
 impl Built {
     /// `exp` and `iat` required, `nbf` when present, all within the leeway
     /// (RFC 7519 §4.1.4–4.1.6, RFC 9068 §4, OpenID Connect Core §3.1.3.7 steps 9–10).
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     fn check_times(&self, r: &payload::Registered<'_>) -> Result<Times, Error> {
         let (now, leeway) = (self.clock.now(), self.leeway);
         let exp = payload::require("exp", payload::numeric_date("exp", r.exp.as_ref())?)?;

@@ -45,7 +45,7 @@ use core::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
 use actix_web::{FromRequest, HttpResponse, ResponseError, web};
 
 use crate::claims::AccessClaims;
@@ -68,12 +68,18 @@ fn server<S: Scopes, C: AccessClaims>(req: &actix_web::HttpRequest) -> Result<Re
     Err(rejection)
 }
 
-/// The pipeline's view of an actix-web request.
+/// The pipeline's view of an actix-web request: method, target, the scheme
+/// and `Host` it came with, and the credential headers.
 fn request(req: &actix_web::HttpRequest) -> HttpRequest<'_> {
     let target = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-    req.headers()
-        .get_all(AUTHORIZATION)
-        .fold(HttpRequest::new(req.method().as_str(), target), |r, v| r.header("authorization", v.as_bytes()))
+    let mut request = HttpRequest::new(req.method().as_str(), target);
+    let scheme = if req.app_config().secure() { "https" } else { "http" };
+    let host = req.headers().get(HOST).and_then(|h| h.to_str().ok()).unwrap_or_else(|| req.app_config().host());
+    request = request.authority(scheme, host);
+    for name in [AUTHORIZATION.as_str(), "dpop"] {
+        request = req.headers().get_all(name).fold(request, |r, v| r.header(name, v.as_bytes()));
+    }
+    request
 }
 
 impl<S: Scopes, C: AccessClaims> FromRequest for AccessToken<S, C> {

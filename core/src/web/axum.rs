@@ -52,14 +52,19 @@ use crate::http::{BearerError, HttpRequest, Rejection, ResourceServer};
 use crate::scope::{Requirement, Scoped, Scopes};
 use crate::token::{AccessToken, IdToken};
 
-/// The pipeline's view of an axum request.
+/// The pipeline's view of an axum request: method, target, the scheme and
+/// `Host` it came with, and the credential headers.
 fn request(parts: &Parts) -> HttpRequest<'_> {
     let target = parts.uri.path_and_query().map_or("/", http::uri::PathAndQuery::as_str);
-    parts
-        .headers
-        .get_all(http::header::AUTHORIZATION)
-        .iter()
-        .fold(HttpRequest::new(parts.method.as_str(), target), |r, v| r.header("authorization", v.as_bytes()))
+    let mut request = HttpRequest::new(parts.method.as_str(), target);
+    let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
+    if let Some(host) = host.or_else(|| parts.uri.authority().map(http::uri::Authority::as_str)) {
+        request = request.authority(parts.uri.scheme_str().unwrap_or("http"), host);
+    }
+    for name in [http::header::AUTHORIZATION.as_str(), "dpop"] {
+        request = parts.headers.get_all(name).iter().fold(request, |r, v| r.header(name, v.as_bytes()));
+    }
+    request
 }
 
 impl<St, S, C> FromRequestParts<St> for AccessToken<S, C>
