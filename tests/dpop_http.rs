@@ -131,3 +131,44 @@ async fn a_required_dpop_server_challenges_bearer_requests_with_dpop_only() {
         );
     }
 }
+
+#[requires_scope("read:messages", sender_constrained)]
+async fn bound_only(token: AccessToken<Api>) -> String {
+    let _proof = token.proof_of_possession();
+    token.subject().to_owned()
+}
+
+#[tokio::test]
+async fn a_sender_constrained_guard_turns_bearer_tokens_away() {
+    let dev = DevIssuer::new();
+    let key = DpopKey::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let url = format!("http://{}/transfer", listener.local_addr().unwrap());
+    let app = axum::Router::new()
+        .route("/transfer", axum::routing::get(bound_only))
+        .with_state(server(&dev, DpopPolicy::allowed()));
+    tokio::spawn(async move { axum::serve(tokio::net::TcpListener::from_std(listener).unwrap(), app).await.unwrap() });
+    let client = Client::new();
+
+    let bearer = dev.access_token().subject("ada").scope("read:messages").sign();
+    let r = client.get(&url).bearer_auth(&bearer).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let c = challenges(&r);
+    assert_eq!(c[0], format!("Bearer realm=\"{}\"", dev.audience()));
+    assert_eq!(
+        c[1],
+        format!(
+            "DPoP realm=\"{}\", error=\"invalid_token\", error_description=\"this resource requires a DPoP-bound \
+             access token and its proof\", algs=\"ES256 ES384 EdDSA PS256 RS256\"",
+            dev.audience()
+        )
+    );
+
+    let token = dev.access_token().subject("ada").scope("read:messages").dpop_bound(&key).sign();
+    let proof = key.proof("GET", &url).access_token(&token).sign();
+    let r =
+        client.get(&url).header("authorization", format!("DPoP {token}")).header("dpop", proof).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.text().await.unwrap(), "ada");
+}

@@ -174,6 +174,10 @@ pub enum Error {
         "the access token is bound to a key or certificate (`cnf`) and must be presented with its proof of possession (DPoP or mutual TLS), not as a bearer token"
     )]
     SenderConstrained,
+    /// The operation requires a sender-constrained token (DPoP- or
+    /// certificate-bound, with its proof), and a bearer token was presented.
+    #[error("this operation requires a sender-constrained access token (DPoP or mutual TLS), not a bearer token")]
+    SenderConstraintRequired,
     /// The access token came with the DPoP scheme and a proof, but it is not
     /// bound to a DPoP key (no `cnf.jkt`, RFC 9449 §6): it is a bearer token
     /// (or bound to a certificate), and a proof cannot make it otherwise.

@@ -67,8 +67,8 @@ pub use tokenkind_macros::requires_scope;
 pub mod __private {
     pub use crate::claims::{AccessClaims, IdClaims, RESERVED, ValidationError, run_hook};
     pub use crate::scope::{
-        All, Any, ConstMessage, DerivedScopeMarker, DerivedScopes, MarkerAt, Requirement, ScopeAt, ScopeMarker, Scoped,
-        Scopes, closest_scope, position,
+        All, Any, AnyBinding, ConstMessage, DerivedScopeMarker, DerivedScopes, MarkerAt, Requirement, ScopeAt,
+        ScopeMarker, Scoped, Scopes, SenderConstrained, closest_scope, position,
     };
     pub use crate::token::{AccessToken, AccessTokenType};
     pub use ::core;

@@ -463,6 +463,7 @@ impl<M: Unprovable> sealed::Proves<M, Nowhere> for () {}
 impl<M: Unprovable, L> sealed::Proves<M, Nowhere> for Any<L> {}
 
 mod sealed {
+    pub trait Binding {}
     pub trait Requirement {}
     pub trait MarkerList {}
     pub trait Proves<M, I> {}
@@ -500,17 +501,98 @@ mod sealed {
 /// let err = Scoped::check(token).map(|t| post_message(t, "hi")).unwrap_err();
 /// assert_eq!(err.to_string(), "the access token lacks the required scope: write:messages");
 /// ```
-pub struct Scoped<T, R> {
+pub struct Scoped<T, R, B = AnyBinding> {
     token: T,
-    _requirement: PhantomData<fn() -> R>,
+    _requirement: PhantomData<fn() -> (R, B)>,
 }
 
-impl<S: Scopes, C: AccessClaims, R: Requirement<S>> Scoped<AccessToken<S, C>, R> {
-    /// Checks the token's scopes against the requirement `R`.
+/// What a guard requires of how its token is bound to the sender.
+///
+/// Sealed: [`AnyBinding`] (the default) or [`SenderConstrained`]
+/// (`#[requires_scope(..., sender_constrained)]`).
+pub trait BindingRequirement: sealed::Binding + 'static {
+    /// Whether only a sender-constrained token passes.
+    const SENDER_CONSTRAINED: bool;
+}
+
+/// A guard that accepts bearer and sender-constrained tokens alike.
+pub enum AnyBinding {}
+/// A guard that accepts only sender-constrained tokens: DPoP-bound (RFC
+/// 9449) or certificate-bound (RFC 8705), each presented with its proof.
+pub enum SenderConstrained {}
+
+impl BindingRequirement for AnyBinding {
+    const SENDER_CONSTRAINED: bool = false;
+}
+impl BindingRequirement for SenderConstrained {
+    const SENDER_CONSTRAINED: bool = true;
+}
+impl sealed::Binding for AnyBinding {}
+impl sealed::Binding for SenderConstrained {}
+
+/// Implemented by a guard that admits only sender-constrained tokens.
+#[diagnostic::on_unimplemented(
+    message = "this `#[requires_scope]` guard accepts bearer tokens, so it cannot prove possession",
+    label = "this guard does not require a sender-constrained token",
+    note = "add `sender_constrained` to the handler's `#[requires_scope(...)]`: only DPoP- or certificate-bound tokens then reach it",
+    note = "a bearer token proves nothing about who sends it: anyone who copied it can"
+)]
+pub trait ProvesPossession: sealed::Binding {}
+impl ProvesPossession for SenderConstrained {}
+
+/// Proof that the current request's access token is sender-constrained and
+/// that its sender proved possession of the bound key (a DPoP proof) or
+/// certificate (the TLS connection). Like [`Granted`], it borrows the guard
+/// it came from and lasts no longer than its request.
+///
+/// ```
+/// use tokenkind::scope::ProofOfPossession;
+/// use tokenkind::{AccessToken, Granted, Scopes, requires_scope};
+///
+/// #[derive(Scopes)]
+/// enum Bank {
+///     #[scope("transfer:funds")]
+///     TransferFunds,
+/// }
+///
+/// fn transfer(_: Granted<'_, bank_scope::TransferFunds>, _: ProofOfPossession<'_>, cents: u64) -> u64 {
+///     cents
+/// }
+///
+/// #[requires_scope("transfer:funds", sender_constrained)]
+/// fn transfer_handler(token: AccessToken<Bank>, cents: u64) -> u64 {
+///     transfer(token.grant(), token.proof_of_possession(), cents)
+/// }
+/// ```
+pub struct ProofOfPossession<'t> {
+    _guard: PhantomData<&'t ()>,
+}
+
+impl ProofOfPossession<'_> {
+    /// The same proof, borrowed for a shorter time.
+    pub fn reborrow(&self) -> ProofOfPossession<'_> {
+        ProofOfPossession { _guard: PhantomData }
+    }
+}
+
+impl fmt::Debug for ProofOfPossession<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ProofOfPossession")
+    }
+}
+
+impl<S: Scopes, C: AccessClaims, R: Requirement<S>, B: BindingRequirement> Scoped<AccessToken<S, C>, R, B> {
+    /// Checks the token against the guard: its binding when `B` is
+    /// [`SenderConstrained`], then its scopes against the requirement `R`.
     ///
     /// # Errors
-    /// [`Error::InsufficientScope`] naming the required scopes.
+    /// [`Error::SenderConstraintRequired`] for a bearer token where a
+    /// sender-constrained one is required; [`Error::InsufficientScope`]
+    /// naming the required scopes.
     pub fn check(token: AccessToken<S, C>) -> Result<Self, Error> {
+        if B::SENDER_CONSTRAINED && !token.binding().is_sender_constrained() {
+            return Err(Error::SenderConstraintRequired);
+        }
         let granted = token.scopes().bits();
         let ok = match R::MODE {
             Mode::All => granted & R::MASK == R::MASK,
@@ -541,16 +623,26 @@ impl<S: Scopes, C: AccessClaims, R: Requirement<S>> Scoped<AccessToken<S, C>, R>
     pub fn into_token(self) -> AccessToken<S, C> {
         self.token
     }
+
+    /// A proof that the token is sender-constrained and that its sender
+    /// proved possession. Compiles only for a guard written with
+    /// `sender_constrained`.
+    pub fn proof_of_possession(&self) -> ProofOfPossession<'_>
+    where
+        B: ProvesPossession,
+    {
+        ProofOfPossession { _guard: PhantomData }
+    }
 }
 
-impl<T, R> Deref for Scoped<T, R> {
+impl<T, R, B> Deref for Scoped<T, R, B> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.token
     }
 }
 
-impl<T: fmt::Debug, R> fmt::Debug for Scoped<T, R> {
+impl<T: fmt::Debug, R, B> fmt::Debug for Scoped<T, R, B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Scoped").field(&self.token).finish()
     }

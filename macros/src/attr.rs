@@ -25,6 +25,7 @@ pub(crate) mod kw {
     syn::custom_keyword!(skip);
     syn::custom_keyword!(skip_deserializing);
     syn::custom_keyword!(deny_unknown_fields);
+    syn::custom_keyword!(sender_constrained);
 }
 
 /// Attribute names.
@@ -266,6 +267,8 @@ fn skip_to_comma(input: ParseStream) -> syn::Result<()> {
 pub(crate) struct ScopeArgs {
     pub(crate) mode: Mode,
     pub(crate) scopes: Vec<LitStr>,
+    /// `sender_constrained`, last: only DPoP- or certificate-bound tokens.
+    pub(crate) sender_constrained: Option<kw::sender_constrained>,
 }
 
 /// Every listed scope, or any one of them.
@@ -277,7 +280,8 @@ pub(crate) enum Mode {
 }
 
 const REQUIRES_SCOPE_USAGE: &str = "write the scopes as string literals: `#[requires_scope(\"read:messages\")]` \
-     (every listed scope is required) or `#[requires_scope(any(\"read:messages\", \"admin\"))]` (one of them)";
+     (every listed scope is required) or `#[requires_scope(any(\"read:messages\", \"admin\"))]` (one of them), \
+     optionally followed by `sender_constrained`";
 
 impl ScopeArgs {
     /// Parses the arguments; the strings themselves are checked by the caller.
@@ -306,17 +310,50 @@ impl ScopeArgs {
                     format!("`{what}()` lists no scopes; write at least one: `{what}(\"read:messages\")`"),
                 ));
             }
-            if !input.is_empty() {
+            let sender_constrained = if input.is_empty() {
+                None
+            } else if input.peek(Token![,]) && input.peek2(kw::sender_constrained) {
+                input.parse::<Token![,]>()?;
+                Some(parse_sender_constrained(input)?)
+            } else {
                 return Err(input.error(
-                    "`any(...)` or `all(...)` must be the only argument of `#[requires_scope]`; \
-                     put every scope inside it",
+                    "`any(...)` or `all(...)` must be the only scope argument of `#[requires_scope]`; \
+                     put every scope inside it (only `sender_constrained` may follow)",
                 ));
-            }
-            return Ok(Self { mode, scopes });
+            };
+            return Ok(Self { mode, scopes, sender_constrained });
         }
-        let scopes = parse_scope_list(input)?;
-        Ok(Self { mode: Mode::All, scopes })
+        let mut scopes = Vec::new();
+        let mut sender_constrained = None;
+        while !input.is_empty() {
+            if input.peek(kw::sender_constrained) {
+                sender_constrained = Some(parse_sender_constrained(input)?);
+                break;
+            }
+            scopes.push(input.parse::<ScopeItem>()?.0);
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        if scopes.is_empty() {
+            return Err(syn::Error::new(
+                Span::call_site(),
+                format!("`#[requires_scope]` needs the scopes it requires; {REQUIRES_SCOPE_USAGE}"),
+            ));
+        }
+        Ok(Self { mode: Mode::All, scopes, sender_constrained })
     }
+}
+
+/// `sender_constrained`, which must come last.
+fn parse_sender_constrained(input: ParseStream) -> syn::Result<kw::sender_constrained> {
+    let keyword = input.parse::<kw::sender_constrained>()?;
+    let _ = input.parse::<Option<Token![,]>>()?;
+    if !input.is_empty() {
+        return Err(input.error("`sender_constrained` comes last in `#[requires_scope(...)]`, after the scopes"));
+    }
+    Ok(keyword)
 }
 
 fn parse_scope_list(input: ParseStream) -> syn::Result<Vec<LitStr>> {

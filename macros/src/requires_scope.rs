@@ -310,7 +310,13 @@ fn rewrite(func: &mut ImplItemFn, index: usize, args: &ScopeArgs) {
         Mode::All => quote!(::tokenkind::__private::All<#markers>),
         Mode::Any(any) => quote_spanned!(any.span=> ::tokenkind::__private::Any<#markers>),
     };
-    let guarded: Type = syn::parse_quote_spanned!(ty_span=> ::tokenkind::__private::Scoped<#ty, #requirement>);
+    let guarded: Type = match &args.sender_constrained {
+        None => syn::parse_quote_spanned!(ty_span=> ::tokenkind::__private::Scoped<#ty, #requirement>),
+        Some(kw) => {
+            let binding = quote_spanned!(kw.span=> ::tokenkind::__private::SenderConstrained);
+            syn::parse_quote_spanned!(ty_span=> ::tokenkind::__private::Scoped<#ty, #requirement, #binding>)
+        }
+    };
     *param.ty = guarded;
     if func.attrs.iter().any(|a| a.path().is_ident("doc")) {
         func.attrs.push(syn::parse_quote!(#[doc = ""]));
@@ -328,7 +334,16 @@ fn rewrite(func: &mut ImplItemFn, index: usize, args: &ScopeArgs) {
 fn requirement_doc(args: &ScopeArgs) -> String {
     let scopes: Vec<String> = args.scopes.iter().map(|s| format!("`{}`", s.value())).collect();
     let any = matches!(args.mode, Mode::Any(_));
-    match scopes.as_slice() {
+    let doc = scopes_doc(&scopes, any);
+    if args.sender_constrained.is_some() {
+        format!("{doc} Only a sender-constrained (DPoP- or certificate-bound) token reaches it.")
+    } else {
+        doc
+    }
+}
+
+fn scopes_doc(scopes: &[String], any: bool) -> String {
+    match scopes {
         [one] => format!(" Requires the scope {one}."),
         [init @ .., last] => {
             let (lead, joiner) = if any { ("one of the scopes", "or") } else { ("the scopes", "and") };

@@ -10,7 +10,7 @@ use super::rejection::{Accepts, BodyFn, Rejection, RejectionBody, RejectionSourc
 use super::replay::ReplayKey;
 use crate::claims::{AccessClaims, NoClaims};
 use crate::error::{ConfigError, Error};
-use crate::scope::{Requirement, Scoped, Scopes};
+use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes};
 use crate::token::{AccessToken, Binding};
 use crate::verify::AccessTokenVerifier;
 
@@ -118,7 +118,7 @@ impl<'a> HttpRequest<'a> {
 /// ```
 /// use tokenkind::http::{HttpRequest, ResourceServer};
 /// use tokenkind::scope::All;
-/// use tokenkind::Scopes;
+/// use tokenkind::{AccessToken, Scoped, Scopes};
 /// # use tokenkind::dev::DevIssuer;
 ///
 /// #[derive(Scopes)]
@@ -135,7 +135,8 @@ impl<'a> HttpRequest<'a> {
 ///
 /// let bearer = format!("Bearer {}", dev.access_token().sign());
 /// let request = HttpRequest::new("GET", "/api/messages").header("authorization", bearer.as_bytes());
-/// let refused = server.authorize::<All<(api_scope::ReadMessages, ())>>(&request).await.unwrap_err();
+/// let guard: Result<Scoped<AccessToken<Api>, All<(api_scope::ReadMessages, ())>>, _> = server.authorize(&request).await;
+/// let refused = guard.unwrap_err();
 /// assert_eq!(refused.status(), 403);
 /// assert_eq!(refused.headers()[0].0, "WWW-Authenticate");
 /// # Ok(())
@@ -308,19 +309,26 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
         normalize_uri(&format!("{origin}{}", request.path()))
     }
 
-    /// The request's access token, verified and checked against the scope
-    /// requirement `R` (which `#[requires_scope]` writes as a type).
+    /// The request's access token, verified and checked against the guard
+    /// that `#[requires_scope]` writes as a type: its binding requirement `B`
+    /// (401 for a bearer token where a sender-constrained one is required),
+    /// then its scope requirement `R` (403). Both are usually inferred from
+    /// the guard type the result is assigned to.
     ///
     /// # Errors
     /// As [`authenticate`](Self::authenticate), plus 403 when a required
     /// scope was not granted.
-    pub async fn authorize<R: Requirement<S>>(
+    pub async fn authorize<R: Requirement<S>, B: BindingRequirement>(
         &self,
         request: &HttpRequest<'_>,
-    ) -> Result<Scoped<AccessToken<S, C>, R>, Rejection> {
+    ) -> Result<Scoped<AccessToken<S, C>, R, B>, Rejection> {
         let token = self.authenticate(request).await?;
         let used = if token.binding().is_sender_constrained() { Scheme::Dpop } else { Scheme::Bearer };
-        Scoped::check(token).map_err(|e| self.refuse(RejectionSource::Token(e), Some(used)))
+        Scoped::check(token).map_err(|e| {
+            // The client must come back with DPoP: the error goes on that challenge.
+            let used = if e == Error::SenderConstraintRequired { Scheme::Dpop } else { used };
+            self.refuse(RejectionSource::Token(e), Some(used))
+        })
     }
 
     /// The HTTP answer to `error`, for checks of your own (for example a

@@ -50,7 +50,7 @@ use actix_web::{FromRequest, HttpResponse, ResponseError, web};
 
 use crate::claims::AccessClaims;
 use crate::http::{HttpRequest, Rejection, ResourceServer};
-use crate::scope::{Requirement, Scoped, Scopes};
+use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes};
 use crate::token::AccessToken;
 
 type LocalFuture<T> = Pin<Box<dyn Future<Output = Result<T, Rejection>>>>;
@@ -93,13 +93,15 @@ impl<S: Scopes, C: AccessClaims> FromRequest for AccessToken<S, C> {
 }
 
 /// The guard of `#[requires_scope]`: the token, then the scope check (403).
-impl<S: Scopes, C: AccessClaims, R: Requirement<S>> FromRequest for Scoped<AccessToken<S, C>, R> {
+impl<S: Scopes, C: AccessClaims, R: Requirement<S>, B: BindingRequirement> FromRequest
+    for Scoped<AccessToken<S, C>, R, B>
+{
     type Error = Rejection;
     type Future = LocalFuture<Self>;
 
     fn from_request(req: &actix_web::HttpRequest, _: &mut Payload) -> Self::Future {
         let (req, server) = (req.clone(), server::<S, C>(req));
-        Box::pin(async move { server?.authorize::<R>(&request(&req)).await })
+        Box::pin(async move { server?.authorize::<R, B>(&request(&req)).await })
     }
 }
 

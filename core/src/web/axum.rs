@@ -49,7 +49,7 @@ use http::{HeaderValue, StatusCode};
 
 use crate::claims::{AccessClaims, IdClaims};
 use crate::http::{BearerError, HttpRequest, Rejection, ResourceServer};
-use crate::scope::{Requirement, Scoped, Scopes};
+use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes};
 use crate::token::{AccessToken, IdToken};
 
 /// The pipeline's view of an axum request: method, target, the scheme and
@@ -99,18 +99,19 @@ where
 
 /// The `#[requires_scope]` guard: verified, then checked against `R` (403
 /// when a scope is missing).
-impl<St, S, C, R> FromRequestParts<St> for Scoped<AccessToken<S, C>, R>
+impl<St, S, C, R, B> FromRequestParts<St> for Scoped<AccessToken<S, C>, R, B>
 where
     St: Send + Sync,
     S: Scopes,
     C: AccessClaims + Send,
     R: Requirement<S>,
+    B: BindingRequirement,
     ResourceServer<S, C>: FromRef<St>,
 {
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Self::Rejection> {
-        ResourceServer::<S, C>::from_ref(state).authorize::<R>(&request(parts)).await
+        ResourceServer::<S, C>::from_ref(state).authorize::<R, B>(&request(parts)).await
     }
 }
 
