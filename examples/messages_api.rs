@@ -14,6 +14,9 @@
 //! | `TOKENKIND_AUDIENCE` | this API's identifier, looked for in `aud` |
 //! | `TOKENKIND_JWKS_FILE` | a JWKS document with the issuer's keys |
 //! | `TOKENKIND_PROFILE` | `rfc9068` (default), `auth0`, `keycloak`, `okta`, `entra`, `cognito` |
+//! | `TOKENKIND_DPOP` | `off` (default), `allowed` or `required`: DPoP-bound tokens (RFC 9449) |
+//! | `TOKENKIND_DPOP_NONCE` | `1`: DPoP proofs must carry a server nonce |
+//! | `TOKENKIND_PUBLIC_ORIGIN` | the origin DPoP proofs name (`https://api.example`) behind a proxy |
 //! | `PORT` | the port on 127.0.0.1 (default 3000; 0 picks a free one) |
 //!
 //! Routes: `GET /api/public` (no token needed), `GET /api/messages`
@@ -27,7 +30,7 @@ use axum::{Json, Router};
 use tokenkind::http::ResourceServer;
 use tokenkind::{AccessToken, requires_scope};
 // The scope enum, the store and the environment handling, shared with the actix-web example.
-use tokenkind_suite::messages::{Api, Message, NewMessage, Store, print_try_it, verifier_from_env};
+use tokenkind_suite::messages::{Api, Message, NewMessage, Store, print_try_it, server_from_env, verifier_from_env};
 
 #[derive(Clone)]
 struct AppState {
@@ -82,6 +85,7 @@ fn app(server: ResourceServer<Api>) -> Router {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (verifier, dev) = verifier_from_env()?;
+    let server = server_from_env(verifier)?;
     let port: u16 = std::env::var("PORT").ok().map_or(Ok(3000), |p| p.parse())?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
@@ -89,9 +93,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let base = format!("http://{}", listener.local_addr()?);
         println!("listening on {base}");
         if let Some(dev) = &dev {
-            print_try_it(&base, dev);
+            print_try_it(&base, dev, &server);
         }
-        axum::serve(listener, app(ResourceServer::new(verifier)))
+        axum::serve(listener, app(server))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })

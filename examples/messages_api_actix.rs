@@ -9,8 +9,7 @@ use actix_web::{App, HttpResponse, HttpServer, web};
 use tokenkind::web::actix::OptionalAccessToken;
 use tokenkind::{AccessToken, requires_scope};
 // The scope enum, the store and the environment handling, shared with the axum example.
-use tokenkind::http::ResourceServer;
-use tokenkind_suite::messages::{Api, NewMessage, Store, print_try_it, verifier_from_env};
+use tokenkind_suite::messages::{Api, NewMessage, Store, print_try_it, server_from_env, verifier_from_env};
 
 // Not `Option<AccessToken<Api>>`: actix-web would turn an invalid token into `None`.
 async fn public(token: OptionalAccessToken<Api>) -> HttpResponse {
@@ -44,13 +43,14 @@ async fn health() -> &'static str {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (verifier, dev) = verifier_from_env()?;
-    let api = ResourceServer::new(verifier);
+    let api = server_from_env(verifier)?;
     let port: u16 = std::env::var("PORT").ok().map_or(Ok(3000), |p| p.parse())?;
     let store = web::Data::new(Store::default());
+    let shared = api.clone();
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(api.clone())
+                .app_data(shared.clone())
                 .app_data(store.clone())
                 .route("/api/public", web::get().to(public))
                 .route("/api/messages", web::get().to(list_messages))
@@ -63,7 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let base = format!("http://{}", server.addrs()[0]);
         println!("listening on {base}");
         if let Some(dev) = &dev {
-            print_try_it(&base, dev);
+            print_try_it(&base, dev, &api);
         }
         server.run().await?;
         Ok(())

@@ -5,7 +5,8 @@
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
-use tokenkind::dev::DevIssuer;
+use tokenkind::dev::{DevIssuer, DpopKey};
+use tokenkind::http::{DpopNonceKey, DpopPolicy, ResourceServer};
 use tokenkind::{AccessTokenVerifier, Granted, KeySet, Profile, Scopes};
 
 /// The scopes this API declares.
@@ -101,8 +102,56 @@ pub fn verifier_from_env() -> Result<(AccessTokenVerifier<Api>, Option<DevIssuer
     Ok((verifier, None))
 }
 
-/// Ready-to-paste commands that show a 200, a 403 and a 401.
-pub fn print_try_it(base: &str, dev: &DevIssuer) {
+/// The resource server around `verifier`, its HTTP policy from the environment:
+///
+/// | variable | meaning |
+/// |---|---|
+/// | `TOKENKIND_DPOP` | `off` (default), `allowed` (bearer and DPoP-bound tokens) or `required` (DPoP-bound only) |
+/// | `TOKENKIND_DPOP_NONCE` | `1`: DPoP proofs must carry a server nonce (RFC 9449 §9) |
+/// | `TOKENKIND_PUBLIC_ORIGIN` | the origin clients call (`https://api.example`), which DPoP proofs name in `htu`; default: the scheme and `Host` each request arrives with |
+pub fn server_from_env(verifier: AccessTokenVerifier<Api>) -> Result<ResourceServer<Api>, String> {
+    let policy = match std::env::var("TOKENKIND_DPOP").as_deref() {
+        Err(_) | Ok("off") => None,
+        Ok("allowed") => Some(DpopPolicy::allowed()),
+        Ok("required") => Some(DpopPolicy::required()),
+        Ok(other) => return Err(format!("TOKENKIND_DPOP must be off, allowed or required, not {other:?}")),
+    };
+    let nonces = match std::env::var("TOKENKIND_DPOP_NONCE").as_deref() {
+        Err(_) | Ok("0") => false,
+        Ok("1") => true,
+        Ok(other) => return Err(format!("TOKENKIND_DPOP_NONCE must be 0 or 1, not {other:?}")),
+    };
+    let mut builder = ResourceServer::builder(verifier);
+    match (policy, nonces) {
+        (Some(policy), true) => builder = builder.dpop(policy.nonces(DpopNonceKey::generate())),
+        (Some(policy), false) => builder = builder.dpop(policy),
+        (None, true) => return Err("TOKENKIND_DPOP_NONCE needs TOKENKIND_DPOP=allowed or required".into()),
+        (None, false) => {}
+    }
+    if let Ok(origin) = std::env::var("TOKENKIND_PUBLIC_ORIGIN") {
+        builder = builder.public_origin(origin);
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
+/// Ready-to-paste commands that show a 200, a 403 and a 401, and with DPoP
+/// on, a DPoP-bound token with its proof.
+pub fn print_try_it(base: &str, dev: &DevIssuer, server: &ResourceServer<Api>) {
+    print_bearer(base, dev);
+    if server.dpop().is_some() {
+        let key = DpopKey::new();
+        let url = format!("{base}/api/messages");
+        let token = dev.access_token().subject("ada").scope("read:messages").expires_in(3600).dpop_bound(&key).sign();
+        let proof = key.proof("GET", &url).access_token(&token).sign();
+        println!("# 200: a DPoP-bound token with its proof (a proof is good once, for 5 minutes, for this URL;");
+        println!("#      with server nonces on, the first answer is 401 use_dpop_nonce with a DPoP-Nonce header)");
+        println!("curl -i {url} -H 'Authorization: DPoP {token}' -H 'DPoP: {proof}'\n");
+        println!("# 401: the same token without its proof, as a bearer token");
+        println!("curl -i {url} -H 'Authorization: Bearer {token}'\n");
+    }
+}
+
+fn print_bearer(base: &str, dev: &DevIssuer) {
     let reader = dev.access_token().subject("ada").scope("read:messages").expires_in(3600).sign();
     let id_token = dev.id_token().subject("ada").nonce("n-0S6_WzA2Mj").expires_in(3600).sign();
     println!("\ndevelopment issuer {} — tokens below are valid for one hour\n", dev.issuer());

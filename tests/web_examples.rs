@@ -37,7 +37,15 @@ fn start(name: &str, env: &[(&str, &str)], lines: usize) -> Example {
     assert!(path.exists(), "{} is missing: `cargo test` builds the examples", path.display());
     let mut cmd = Command::new(path);
     cmd.env("PORT", "0").stdout(Stdio::piped()).stderr(Stdio::inherit());
-    for key in ["TOKENKIND_ISSUER", "TOKENKIND_AUDIENCE", "TOKENKIND_JWKS_FILE", "TOKENKIND_PROFILE"] {
+    for key in [
+        "TOKENKIND_ISSUER",
+        "TOKENKIND_AUDIENCE",
+        "TOKENKIND_JWKS_FILE",
+        "TOKENKIND_PROFILE",
+        "TOKENKIND_DPOP",
+        "TOKENKIND_DPOP_NONCE",
+        "TOKENKIND_PUBLIC_ORIGIN",
+    ] {
         cmd.env_remove(key);
     }
     cmd.envs(env.iter().copied());
@@ -95,6 +103,7 @@ async fn printed_commands_work(name: &str) {
         .map(|rest| rest.split('\'').next().unwrap().to_owned())
         .collect();
     assert_eq!(tokens.len(), 3, "{:#?}", server.output);
+    assert!(!server.output.iter().any(|l| l.contains("DPoP")), "DPoP is off by default: {:#?}", server.output);
     let messages = format!("{}/api/messages", server.base);
     let a = web::get(&client, &messages, Some(&tokens[0])).await;
     assert_eq!(a.status.as_u16(), 200);
@@ -114,6 +123,57 @@ async fn axum_example_prints_working_commands() {
 #[tokio::test]
 async fn actix_example_prints_working_commands() {
     printed_commands_work("messages_api_actix").await;
+}
+
+/// The value in `-H 'Name: value'` of a printed curl command.
+fn header(line: &str, name: &str) -> String {
+    line.split(&format!("-H '{name}: ")).nth(1).and_then(|rest| rest.split('\'').next()).unwrap().to_owned()
+}
+
+async fn printed_dpop_commands_work(name: &str) {
+    let server = start(name, &[("TOKENKIND_DPOP", "required")], 20);
+    let client = reqwest::Client::new();
+    let commands: Vec<&String> = server.output.iter().filter(|l| l.starts_with("curl")).collect();
+    assert_eq!(commands.len(), 5, "{:#?}", server.output);
+    let (dpop, as_bearer) = (commands[3], commands[4]);
+    let url = format!("{}/api/messages", server.base);
+    assert!(dpop.starts_with(&format!("curl -i {url} ")), "{dpop}");
+    let send = |authorization: String, proof: Option<String>| {
+        let request = client.get(&url).header("authorization", authorization);
+        match proof {
+            Some(p) => request.header("dpop", p),
+            None => request,
+        }
+        .send()
+    };
+    let proof = header(dpop, "DPoP");
+    let r = send(header(dpop, "Authorization"), Some(proof.clone())).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    // The proof is single-use.
+    let r = send(header(dpop, "Authorization"), Some(proof)).await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    // DPoP required: the bearer commands now get the DPoP challenge.
+    let r = send(header(as_bearer, "Authorization"), None).await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(challenge.starts_with("DPoP realm="), "{challenge}");
+}
+
+#[tokio::test]
+async fn axum_example_prints_working_dpop_commands() {
+    printed_dpop_commands_work("messages_api").await;
+}
+
+#[tokio::test]
+async fn actix_example_prints_working_dpop_commands() {
+    printed_dpop_commands_work("messages_api_actix").await;
+}
+
+#[test]
+fn bad_dpop_configuration_is_reported() {
+    let out = Command::new(example_path("messages_api")).env("TOKENKIND_DPOP", "maybe").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TOKENKIND_DPOP must be off, allowed or required"));
 }
 
 #[test]

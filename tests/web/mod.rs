@@ -142,7 +142,7 @@ pub async fn check_messages_api(base: &str, dev: &DevIssuer) {
         client.get(url("/api/messages")).header(AUTHORIZATION, format!("Token {reader}")).send().await.unwrap();
     assert_refusal(&answer(scheme).await, 400, realm, bad("send the access token with the Bearer scheme"), None);
     let syntax = client.get(url("/api/messages")).header(AUTHORIZATION, "Bearer a b").send().await.unwrap();
-    assert_refusal(&answer(syntax).await, 400, realm, bad("the bearer token is not valid token syntax"), None);
+    assert_refusal(&answer(syntax).await, 400, realm, bad("the access token is not valid token syntax"), None);
     let query = client.get(url("/api/messages")).query(&[("access_token", &reader)]).send().await.unwrap();
     let d = "send the access token in the Authorization header, not in the URL";
     assert_refusal(&answer(query).await, 400, realm, bad(d), None);

@@ -166,7 +166,11 @@ impl Rejection {
             Kind::Request(e) => match e {
                 BearerError::Missing => "this resource needs an access token",
                 BearerError::MultipleHeaders => "the request has more than one Authorization header",
-                BearerError::OtherScheme => "send the access token with the Bearer or DPoP scheme",
+                BearerError::OtherScheme => match (self.accepts.bearer, self.accepts.dpop.is_some()) {
+                    (true, true) => "send the access token with the Bearer or DPoP scheme",
+                    (false, true) => "send the access token with the DPoP scheme",
+                    _ => "send the access token with the Bearer scheme",
+                },
                 BearerError::InvalidSyntax => "the access token is not valid token syntax",
                 BearerError::MultipleMethods => "send the access token in one place only",
                 BearerError::QueryNotAllowed => "send the access token in the Authorization header, not in the URL",

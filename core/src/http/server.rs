@@ -195,6 +195,11 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
         &self.inner.realm
     }
 
+    /// The DPoP policy, when DPoP is on.
+    pub fn dpop(&self) -> Option<&DpopPolicy> {
+        self.inner.dpop.as_ref()
+    }
+
     /// Whether a token is accepted in the `access_token` URL query parameter.
     pub fn allows_access_token_in_query(&self) -> bool {
         self.inner.allow_query
@@ -237,7 +242,7 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
             Ok(found) => found,
         };
         match (scheme, dpop) {
-            (Scheme::Dpop, Some(policy)) => self.dpop(request, &raw, policy).await.map(Some),
+            (Scheme::Dpop, Some(policy)) => self.with_proof(request, &raw, policy).await.map(Some),
             // DPoP required: a bearer token is no acceptable credential (RFC 6750 §3.1: no error code).
             (Scheme::Bearer, Some(policy)) if policy.mode == DpopMode::Required => {
                 Err(self.refuse(RejectionSource::Bearer(BearerError::Missing), Some(Scheme::Bearer)))
@@ -254,7 +259,7 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
 
     /// A DPoP-bound token and its proof (RFC 9449 §7.1): the proof, then the
     /// token, then the binding between them, then the replay check.
-    async fn dpop(
+    async fn with_proof(
         &self,
         request: &HttpRequest<'_>,
         raw: &str,
