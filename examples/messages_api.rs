@@ -16,6 +16,7 @@
 //! | `TOKENKIND_PROFILE` | `rfc9068` (default), `auth0`, `keycloak`, `okta`, `entra`, `cognito` |
 //! | `TOKENKIND_DPOP` | `off` (default), `allowed` or `required`: DPoP-bound tokens (RFC 9449) |
 //! | `TOKENKIND_DPOP_NONCE` | `1`: DPoP proofs must carry a server nonce |
+//! | `TOKENKIND_REDIS_URL` | `redis://host:port/`: the DPoP replay store in Redis (default: in memory) |
 //! | `TOKENKIND_PUBLIC_ORIGIN` | the origin DPoP proofs name (`https://api.example`) behind a proxy |
 //! | `PORT` | the port on 127.0.0.1 (default 3000; 0 picks a free one) |
 //!

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use tokenkind::dev::{DevIssuer, DpopKey};
-use tokenkind::http::{DpopNonceKey, DpopPolicy, ResourceServer};
+use tokenkind::http::{DpopNonceKey, DpopPolicy, RedisReplayStore, ResourceServer};
 use tokenkind::{AccessTokenVerifier, Granted, KeySet, Profile, Scopes};
 
 /// The scopes this API declares.
@@ -108,6 +108,7 @@ pub fn verifier_from_env() -> Result<(AccessTokenVerifier<Api>, Option<DevIssuer
 /// |---|---|
 /// | `TOKENKIND_DPOP` | `off` (default), `allowed` (bearer and DPoP-bound tokens) or `required` (DPoP-bound only) |
 /// | `TOKENKIND_DPOP_NONCE` | `1`: DPoP proofs must carry a server nonce (RFC 9449 §9) |
+/// | `TOKENKIND_REDIS_URL` | `redis://host:port/`: DPoP proofs are remembered in Redis, shared by every instance (default: in memory) |
 /// | `TOKENKIND_PUBLIC_ORIGIN` | the origin clients call (`https://api.example`), which DPoP proofs name in `htu`; default: the scheme and `Host` each request arrives with |
 pub fn server_from_env(verifier: AccessTokenVerifier<Api>) -> Result<ResourceServer<Api>, String> {
     let policy = match std::env::var("TOKENKIND_DPOP").as_deref() {
@@ -120,6 +121,11 @@ pub fn server_from_env(verifier: AccessTokenVerifier<Api>) -> Result<ResourceSer
         Err(_) | Ok("0") => false,
         Ok("1") => true,
         Ok(other) => return Err(format!("TOKENKIND_DPOP_NONCE must be 0 or 1, not {other:?}")),
+    };
+    let policy = match (policy, std::env::var("TOKENKIND_REDIS_URL")) {
+        (Some(policy), Ok(url)) => Some(policy.replay_store(RedisReplayStore::new(&url).map_err(|e| e.to_string())?)),
+        (None, Ok(_)) => return Err("TOKENKIND_REDIS_URL needs TOKENKIND_DPOP=allowed or required".into()),
+        (policy, Err(_)) => policy,
     };
     let mut builder = ResourceServer::builder(verifier);
     match (policy, nonces) {

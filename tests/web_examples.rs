@@ -45,6 +45,7 @@ fn start(name: &str, env: &[(&str, &str)], lines: usize) -> Example {
         "TOKENKIND_DPOP",
         "TOKENKIND_DPOP_NONCE",
         "TOKENKIND_PUBLIC_ORIGIN",
+        "TOKENKIND_REDIS_URL",
     ] {
         cmd.env_remove(key);
     }
@@ -185,4 +186,49 @@ fn bad_configuration_is_reported() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("TOKENKIND_AUDIENCE must be set"));
+}
+
+#[path = "support/redis.rs"]
+mod redis_server;
+
+/// Two instances of the example (axum and actix-web) share one Redis: a
+/// proof used on one is a replay on the other.
+#[tokio::test]
+async fn example_instances_share_the_redis_replay_store() {
+    let redis = redis_server::RedisServer::start();
+    let dev = DevIssuer::new();
+    let jwks = std::env::temp_dir().join(format!("tokenkind-redis-example-{}.json", std::process::id()));
+    std::fs::write(&jwks, dev.jwks()).unwrap();
+    let (jwks, redis_url) = (jwks.to_str().unwrap().to_owned(), redis.url());
+    let env = [
+        ("TOKENKIND_ISSUER", dev.issuer()),
+        ("TOKENKIND_AUDIENCE", dev.audience()),
+        ("TOKENKIND_JWKS_FILE", &jwks),
+        ("TOKENKIND_DPOP", "required"),
+        ("TOKENKIND_REDIS_URL", &redis_url),
+        ("TOKENKIND_PUBLIC_ORIGIN", "https://api.example"),
+    ];
+    let (a, b) = (start("messages_api", &env, 1), start("messages_api_actix", &env, 1));
+    let key = tokenkind::dev::DpopKey::new();
+    let token = dev.access_token().scope("read:messages").dpop_bound(&key).sign();
+    let client = reqwest::Client::new();
+    let call = |base: &str, proof: &str| {
+        client
+            .get(format!("{base}/api/messages"))
+            .header("authorization", format!("DPoP {token}"))
+            .header("dpop", proof)
+            .send()
+    };
+    let url = "https://api.example/api/messages";
+    let proof = key.proof("GET", url).access_token(&token).sign();
+    assert_eq!(call(&a.base, &proof).await.unwrap().status().as_u16(), 200);
+    let replayed = call(&b.base, &proof).await.unwrap();
+    assert_eq!(replayed.status().as_u16(), 401);
+    let challenge = replayed.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(
+        challenge.contains("error_description=\"the DPoP proof was already used; make a new one for each request\""),
+        "{challenge}"
+    );
+    let fresh = key.proof("GET", url).access_token(&token).sign();
+    assert_eq!(call(&b.base, &fresh).await.unwrap().status().as_u16(), 200);
 }

@@ -26,12 +26,16 @@
 
 mod bearer;
 pub mod dpop;
+#[cfg(feature = "redis")]
+mod redis;
 mod rejection;
 mod replay;
 mod server;
 
 pub use self::bearer::{BearerError, parse_authorization};
 pub use self::dpop::{DpopError, DpopMode, DpopNonceKey, DpopPolicy};
+#[cfg(feature = "redis")]
+pub use self::redis::{DEFAULT_REDIS_TIMEOUT, RedisReplayStore};
 pub use self::rejection::{Rejection, RejectionBody};
 pub use self::replay::{MemoryReplayStore, ReplayFuture, ReplayKey, ReplayStore, ReplayStoreError};
 pub use self::server::{HttpRequest, ResourceServer, ResourceServerBuilder};
