@@ -12,7 +12,9 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use idp::{API_RS256, Provider};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use idp::{API_ES256, API_RS256, Provider};
 
 /// The example process, killed by PID when dropped (also on panic).
 struct Example(Child);
@@ -41,7 +43,15 @@ fn example_binary() -> PathBuf {
 fn start_example(env: &[(&str, &str)]) -> (Example, String) {
     let mut command = Command::new(example_binary());
     command.env("PORT", "0").stdout(Stdio::piped()).stderr(Stdio::null());
-    for var in ["TOKENKIND_JWKS_FILE", "TOKENKIND_JWKS_URI", "TOKENKIND_PROFILE"] {
+    for var in [
+        "TOKENKIND_JWKS_FILE",
+        "TOKENKIND_JWKS_URI",
+        "TOKENKIND_PROFILE",
+        "TOKENKIND_DPOP",
+        "TOKENKIND_DPOP_NONCE",
+        "TOKENKIND_REDIS_URL",
+        "TOKENKIND_PUBLIC_ORIGIN",
+    ] {
         command.env_remove(var);
     }
     command.envs(env.iter().copied());
@@ -105,4 +115,60 @@ async fn the_example_keeps_honouring_a_jwks_file_without_discovery() {
     ]);
     assert_eq!(status(&base, &access).await, 401);
     let _ = std::fs::remove_file(&file);
+}
+
+/// Runs the DPoP client (panva's `dpop` library, from npm) against the
+/// provider and the example; returns what it saw.
+fn dpop_client(issuer: &str, resource: &str, api_url: &str) -> serde_json::Value {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("idp");
+    let out = Command::new("node")
+        .arg("dpop-client.js")
+        .args([issuer, resource, api_url])
+        .current_dir(dir)
+        .output()
+        .expect("node runs the DPoP client");
+    assert!(out.status.success(), "the DPoP client failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("the client prints JSON")
+}
+
+fn status_of(v: &serde_json::Value) -> u64 {
+    v["status"].as_u64().unwrap_or_default()
+}
+
+fn challenge_of(v: &serde_json::Value) -> &str {
+    v["www_authenticate"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_dpop_client_library_calls_the_example_with_a_token_bound_by_the_provider() {
+    let provider = Provider::start();
+    let (_example, base) = start_example(&[
+        ("TOKENKIND_ISSUER", &provider.issuer),
+        ("TOKENKIND_AUDIENCE", API_ES256),
+        ("TOKENKIND_DPOP", "allowed"),
+        ("TOKENKIND_DPOP_NONCE", "1"),
+    ]);
+    let seen = dpop_client(&provider.issuer, API_ES256, &format!("{base}/api/messages"));
+    assert_eq!(seen["token_type"], "DPoP", "{seen}");
+    // The provider bound the token to the client's key.
+    let token = seen["access_token"].as_str().unwrap();
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert!(claims["cnf"]["jkt"].is_string(), "{claims}");
+
+    // The nonce round trip: 401 use_dpop_nonce with a DPoP-Nonce, then 200.
+    assert_eq!(status_of(&seen["first"]), 401, "{seen}");
+    assert!(challenge_of(&seen["first"]).contains("error=\"use_dpop_nonce\""), "{seen}");
+    assert!(seen["first"]["dpop_nonce"].is_string());
+    assert_eq!(status_of(&seen["with_nonce"]), 200, "{seen}");
+    // A replayed proof, the token as a bearer token, proofs for another method or URL.
+    assert_eq!(status_of(&seen["replayed"]), 401, "{seen}");
+    assert!(challenge_of(&seen["replayed"]).contains("already used"), "{seen}");
+    assert_eq!(status_of(&seen["as_bearer"]), 401, "{seen}");
+    assert!(challenge_of(&seen["as_bearer"]).starts_with("Bearer realm="), "{seen}");
+    assert!(challenge_of(&seen["as_bearer"]).contains("error=\"invalid_token\""), "{seen}");
+    assert_eq!(status_of(&seen["other_method"]), 401, "{seen}");
+    assert_eq!(status_of(&seen["other_url"]), 401, "{seen}");
+    assert!(challenge_of(&seen["other_url"]).contains("the DPoP proof is for another request"), "{seen}");
+    assert_eq!(status_of(&seen["fresh"]), 200, "{seen}");
 }

@@ -1,4 +1,4 @@
-// The OpenID Provider the remote-key tests run: panva's oidc-provider on
+// The OpenID Provider the remote-key and DPoP tests run: panva's oidc-provider on
 // 127.0.0.1 with a free port. It prints one JSON line when ready:
 //   {"issuer":"http://127.0.0.1:PORT","kids":[...]}
 // and then answers one JSON line per command read on stdin:
@@ -54,6 +54,8 @@ function configuration(keys) {
     features: {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },
+      // A token requested with a DPoP proof is bound to its key (`cnf.jkt`).
+      dPoP: { enabled: true },
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf,

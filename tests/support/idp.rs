@@ -44,7 +44,7 @@ fn prepare() -> Result<(), String> {
                 return Err(format!("{INSTALL_NODE} (found {version:?})"));
             }
             let dir = idp_dir();
-            if !dir.join("node_modules").join("oidc-provider").exists() {
+            if ["oidc-provider", "dpop"].iter().any(|p| !dir.join("node_modules").join(p).exists()) {
                 let status = Command::new("npm")
                     .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
                     .current_dir(&dir)
