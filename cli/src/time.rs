@@ -44,11 +44,11 @@ pub(crate) fn duration(seconds: u64) -> String {
     }
 }
 
-/// `in 4 min 30 s`, `3 h 12 min ago`, or `now`.
+/// `in 4 min 30 s`, `3 h 12 min ago`, or `just now`.
 pub(crate) fn relative(timestamp: i64, now: i64) -> String {
     let diff = timestamp.saturating_sub(now);
     match diff {
-        0 => "now".to_owned(),
+        0 => "just now".to_owned(),
         d if d > 0 => format!("in {}", duration(d.unsigned_abs())),
         d => format!("{} ago", duration(d.unsigned_abs())),
     }
@@ -77,7 +77,7 @@ mod tests {
         assert_eq!(duration(3600), "1 h");
         assert_eq!(duration(11_520), "3 h 12 min");
         assert_eq!(duration(90_000), "1 d 1 h");
-        assert_eq!(relative(100, 100), "now");
+        assert_eq!(relative(100, 100), "just now");
         assert_eq!(relative(100, 11_620), "3 h 12 min ago");
         assert!(relative(i64::MAX, i64::MIN).starts_with("in "));
     }
