@@ -184,6 +184,18 @@ pub(crate) const ID_RULES: &[Rule] = &[
 ];
 
 /// What one rule found.
+///
+/// ```
+/// use tokenkind::verify::{Outcome, Rule};
+/// use tokenkind::{Error, Nonce};
+/// # let dev = tokenkind::dev::DevIssuer::new();
+/// let login = dev.id_token_verifier::<tokenkind::NoClaims>().build()?;
+/// let diagnosis = login.diagnose(&dev.id_token().sign(), Nonce::NotRequested);
+/// assert_eq!(diagnosis.outcome(Rule::Signature), Some(&Outcome::Passed));
+/// assert_eq!(diagnosis.outcome(Rule::Nonce), Some(&Outcome::NotApplicable));
+/// assert_eq!(login.diagnose("a.b", Nonce::NotRequested).outcome(Rule::Issuer), Some(&Outcome::NotReached));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
@@ -203,6 +215,24 @@ pub enum Outcome {
 }
 
 /// One rule and its outcome.
+///
+/// ```
+/// use tokenkind::verify::Outcome;
+/// # use tokenkind::Scopes;
+/// # #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+/// # enum Api { #[scope("read:messages")] Read }
+/// # let dev = tokenkind::dev::DevIssuer::new();
+/// let verifier = dev.access_token_verifier::<Api>().build()?;
+/// for check in verifier.diagnose("not a token").checks() {
+///     let mark = match check.outcome() {
+///         Outcome::Passed => "ok",
+///         Outcome::Failed(_) => "FAILED",
+///         _ => "-",
+///     };
+///     println!("{mark} {}", check.rule());
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Check {
     rule: Rule,
