@@ -63,11 +63,13 @@ pub(crate) enum Verifier {
 }
 
 impl Verifier {
-    fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
-        match self {
+    /// The signature over `message` must verify with this key (RFC 7515 §5.2).
+    pub(crate) fn check(&self, message: &[u8], sig: &[u8]) -> Result<(), Error> {
+        let valid = match self {
             Self::Public(key) => key.verify_sig(message, sig).is_ok(),
             Self::Hmac(key) => hmac::verify(key, message, sig).is_ok(),
-        }
+        };
+        if valid { Ok(()) } else { Err(Error::BadSignature) }
     }
 }
 
@@ -193,22 +195,10 @@ impl KeySet {
         self.keys.iter().filter(|k| k.kid.as_deref() == kid).flat_map(|k| k.verifiers.iter().map(|(a, _)| *a)).collect()
     }
 
-    /// Selects the key and checks the signature.
-    ///
-    /// With a `kid`, the key with that `kid`; without, the only key of the
-    /// set that accepts `alg` (never several keys tried in turn). The key's
-    /// own algorithm set must contain `alg`.
-    pub(crate) fn verify(
-        &self,
-        kid: Option<&str>,
-        alg: Algorithm,
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), Error> {
-        if self.select(kid, alg)?.verify(message, signature) { Ok(()) } else { Err(Error::BadSignature) }
-    }
-
-    /// The key selection of [`KeySet::verify`], alone.
+    /// Selects the key for a token: with a `kid`, the key with that `kid`;
+    /// without, the only key of the set that accepts `alg` (never several
+    /// keys tried in turn). The key's own algorithm set must contain `alg`.
+    /// [`Verifier::check`] then checks the signature with it.
     pub(crate) fn select(&self, kid: Option<&str>, alg: Algorithm) -> Result<&Verifier, Error> {
         let key = if let Some(kid) = kid {
             // Several keys may share a `kid` (one per algorithm): prefer the one that fits.

@@ -20,7 +20,7 @@ pub(crate) struct HeldKey {
 
 impl HeldKey {
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
-        self.verifier.verify(message, signature)
+        self.verifier.check(message, signature).is_ok()
     }
 }
 

@@ -342,6 +342,11 @@ impl RemoteKeys {
         Ok(RefreshTask { handle })
     }
 
+    /// The keys a verification would use now, if any (for a diagnosis).
+    pub(crate) fn usable_keys(&self) -> Option<KeySet> {
+        self.shared.usable().map(|snapshot| snapshot.keys.clone())
+    }
+
     /// Verifies with the cached keys; never waits.
     pub(crate) fn verify_now<T>(&self, f: impl Fn(&KeySet) -> Result<T, Error>) -> Result<T, Error> {
         self.shared.verify_now(f)

@@ -4,6 +4,8 @@ use core::fmt;
 use core::marker::PhantomData;
 use std::sync::Arc;
 
+use super::diagnose::{ACCESS_RULES, Diagnosis, Recorder, Rule, Verifying, Walk};
+use super::jws::Typ;
 use super::payload::{self, Payload, Value, require, string_ref};
 use super::profile::Profile;
 use super::{Built, Common, common_setters};
@@ -85,9 +87,10 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         presented: Presented,
     ) -> Result<AccessToken<S, C>, Error> {
         let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
-        let payload = Payload::parse(verified.payload(&mut stack, &mut heap)?)?;
-        self.check_kind(verified.header.typ.as_ref().map(super::jws::Typ::as_str), &payload)?;
-        self.finish(&payload, presented)
+        let payload = verified.claims(&mut stack, &mut heap)?;
+        let typ = verified.header.typ.as_ref().map(Typ::as_str);
+        let checked = self.check_payload(&mut Verifying, typ, &payload, presented)?;
+        Ok(self.token(checked))
     }
 
     /// Verifies a token like [`verify`](Self::verify); with a remote key
@@ -109,6 +112,116 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         self.check_claims(&self.inner.built.verify_jws_async(token).await?, Presented::WithProof)
     }
 
+    /// Applies every rule of [`verify`](Self::verify) to `token` and tells
+    /// what each found, instead of stopping at the first failure: for people
+    /// finding out why a token is refused (the `tokenkind` command, logs in
+    /// development).
+    ///
+    /// The rules are `verify`'s own, in its order, so
+    /// [`Diagnosis::error`] is exactly the error `verify` returns. A token
+    /// with a bad signature still has its claims checked, as read from the
+    /// unverified payload; only a token whose structure or payload cannot be
+    /// read leaves the later rules [not reached](super::Outcome::NotReached).
+    /// A remote key source lends the keys it holds now; nothing is fetched.
+    ///
+    /// ```
+    /// use tokenkind::verify::{Outcome, Rule};
+    /// use tokenkind::{Error, Scopes};
+    /// # use tokenkind::dev::DevIssuer;
+    ///
+    /// #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+    /// enum Api {
+    ///     #[scope("read:messages")]
+    ///     ReadMessages,
+    /// }
+    ///
+    /// # let dev = DevIssuer::new();
+    /// let verifier = dev.access_token_verifier::<Api>().build()?;
+    /// let expired = dev.access_token().scope("read:messages").expires_in(-3600).sign();
+    ///
+    /// let diagnosis = verifier.diagnose(&expired);
+    /// assert_eq!(diagnosis.failed_rule(), Some(Rule::Expiry));
+    /// assert!(matches!(diagnosis.error(), Some(Error::Expired { .. })));
+    /// assert_eq!(diagnosis.outcome(Rule::Signature), Some(&Outcome::Passed));
+    /// assert_eq!(diagnosis.granted_scopes().collect::<Vec<_>>(), ["read:messages"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn diagnose(&self, token: &str) -> Diagnosis {
+        let mut w = Recorder::new(ACCESS_RULES);
+        if let Ok(verified) = self.inner.built.diagnose_jws(&mut w, token) {
+            let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
+            if let Ok(payload) = w.stop(Rule::Payload, verified.claims(&mut stack, &mut heap)) {
+                let typ = verified.header.typ.as_ref().map(Typ::as_str);
+                if self.check_payload(&mut w, typ, &payload, Presented::AsBearer).is_ok() && w.passed(Rule::Scopes) {
+                    let _ = granted_scopes(self.inner.profile, &payload, |scope| {
+                        if !scope.is_empty() {
+                            w.grant(scope);
+                        }
+                    });
+                }
+            }
+        }
+        w.finish()
+    }
+
+    /// The rules after the signature, in order. `verify` stops at the first
+    /// failure; `diagnose` records each outcome and goes on.
+    fn check_payload<'p, W: Walk>(
+        &self,
+        w: &mut W,
+        typ: Option<&str>,
+        p: &'p Payload<'_>,
+        presented: Presented,
+    ) -> Result<Checked<'p, W, S, C>, Error> {
+        w.check(Rule::TokenKind, self.check_kind(typ, p))?;
+        w.check(Rule::Issuer, self.inner.built.check_issuer(&p.reg))?;
+        // The audience first (except under Cognito, whose audience is the
+        // client): a token for someone else, such as an ID token, is told so.
+        let audience = w.check(Rule::Audience, self.check_audience(p))?;
+        let client_id = w.check(Rule::Client, self.check_client(p))?;
+        let times = self.inner.built.check_times(w, &p.reg)?;
+        let sub = w.check(Rule::Subject, string_ref("sub", p.reg.sub.as_ref()).and_then(|s| require("sub", s)))?;
+        let jti = w.check(Rule::JwtId, self.check_jwt_id(p))?;
+        // Last of the token's own rules: a token that is otherwise valid for
+        // this API is told it needs its proof of possession.
+        let binding = w.check(
+            Rule::SenderConstraint,
+            match presented {
+                Presented::AsBearer => reject_sender_constrained(p).map(|()| Binding::Bearer),
+                Presented::WithProof => binding(p),
+            },
+        )?;
+        let scopes = w.check(Rule::Scopes, self.scopes(p))?;
+        let claims = w.check(Rule::CustomClaims, p.custom::<C>().and_then(|c| payload::validated(c, C::validate)))?;
+        if payload::no_claims::<C>() {
+            w.not_applicable(Rule::CustomClaims);
+        }
+        Ok(Checked { audience, client_id, times, sub, jti, binding, scopes, claims })
+    }
+
+    /// The verified token, from the values its rules kept.
+    fn token(&self, c: Checked<'_, Verifying, S, C>) -> AccessToken<S, C> {
+        // Under Cognito the checked value is `client_id`; an `aud` such a
+        // token might carry was not checked and is not reported.
+        let audience = match c.audience {
+            Some(audience) if !self.inner.profile.audience_is_client() => audience,
+            _ => crate::token::Audience::one(c.client_id.into()),
+        };
+        AccessToken {
+            issuer: self.inner.built.issuer.clone(),
+            subject: c.sub.into(),
+            audience,
+            client_id: c.client_id.into(),
+            jwt_id: c.jti.map(Into::into),
+            expires_at: c.times.exp,
+            issued_at: c.times.iat,
+            not_before: c.times.nbf,
+            scopes: c.scopes,
+            binding: c.binding,
+            claims: c.claims,
+        }
+    }
+
     /// Token kind: ID-token-only claims and security events refused (any
     /// profile), then the profile's header `typ` rule and its own
     /// discriminator.
@@ -119,22 +232,26 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         self.inner.profile.check_token_kind(p)
     }
 
-    fn finish(&self, p: &Payload<'_>, presented: Presented) -> Result<AccessToken<S, C>, Error> {
-        let r = &p.reg;
-        let iss = require("iss", string_ref("iss", r.iss.as_ref())?)?;
-        self.inner.built.check_issuer(iss)?;
-
-        // The audience first (except under Cognito, whose audience is the
-        // client): a token for someone else, such as an ID token, is told so.
-        let audience = payload::audience(r.aud.as_ref())?;
-        let audience = if self.inner.profile.audience_is_client() {
-            audience
+    /// `aud` must contain the API's identifier (RFC 9068 §4, RFC 7519
+    /// §4.1.3); under Cognito, whose audience is the client, it need only be
+    /// well formed when present.
+    fn check_audience(&self, p: &Payload<'_>) -> Result<Option<crate::token::Audience>, Error> {
+        let audience = payload::audience(p.reg.aud.as_ref())?;
+        if self.inner.profile.audience_is_client() {
+            return Ok(audience);
+        }
+        let audience = require("aud", audience)?;
+        if audience.contains(&self.inner.audience) {
+            Ok(Some(audience))
         } else {
-            let audience = require("aud", audience)?;
-            check_audience(&audience, &self.inner.audience)?;
-            Some(audience)
-        };
+            Err(Error::WrongAudience { expected: self.inner.audience.clone() })
+        }
+    }
 
+    /// The profile's client claim is required (RFC 9068 §2.2 `client_id`);
+    /// under Cognito it is the audience, so it must be this API's.
+    fn check_client<'p>(&self, p: &'p Payload<'_>) -> Result<&'p str, Error> {
+        let r = &p.reg;
         let client_claim = self.inner.profile.client_claim();
         let client_slot = match client_claim {
             "azp" => r.azp.as_ref(),
@@ -145,82 +262,24 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         if self.inner.profile.audience_is_client() && client_id != &*self.inner.audience {
             return Err(Error::WrongAudience { expected: self.inner.audience.clone() });
         }
-        // Under Cognito the checked value is `client_id`; an `aud` such a
-        // token might carry was not checked and is not reported.
-        let audience = match audience {
-            Some(audience) if !self.inner.profile.audience_is_client() => audience,
-            _ => crate::token::Audience::one(client_id.into()),
-        };
+        Ok(client_id)
+    }
 
-        let times = self.inner.built.check_times(r)?;
-
-        let sub = require("sub", string_ref("sub", r.sub.as_ref())?)?;
-        let jti = string_ref("jti", r.jti.as_ref())?;
+    /// `jti` is a string when present, and required by the strict, Okta and
+    /// Cognito profiles (RFC 9068 §2.2).
+    fn check_jwt_id<'p>(&self, p: &'p Payload<'_>) -> Result<Option<&'p str>, Error> {
+        let jti = string_ref("jti", p.reg.jti.as_ref())?;
         if self.inner.profile.requires_jti() && jti.is_none() {
             return Err(Error::MissingClaim { claim: "jti" });
         }
-
-        // Last of the token's own rules: a token that is otherwise valid for
-        // this API is told it needs its proof of possession.
-        let binding = match presented {
-            Presented::AsBearer => {
-                reject_sender_constrained(p)?;
-                Binding::Bearer
-            }
-            Presented::WithProof => binding(p)?,
-        };
-
-        let scopes = self.scopes(p)?;
-        let claims = payload::validated(p.custom::<C>()?, C::validate)?;
-
-        Ok(AccessToken {
-            issuer: self.inner.built.issuer.clone(),
-            subject: sub.into(),
-            audience,
-            client_id: client_id.into(),
-            jwt_id: jti.map(Into::into),
-            expires_at: times.exp,
-            issued_at: times.iat,
-            not_before: times.nbf,
-            scopes,
-            binding,
-            claims,
-        })
+        Ok(jti)
     }
 
-    /// Granted scopes: what the *client* was granted (RFC 6749 §3.3, RFC 9068
-    /// §2.2.3), never what the *user* may do (RFC 9068 §2.2.3.1). Read from
-    /// `scope` (a space-delimited string) and, under the Okta and Entra ID
-    /// profiles, `scp`; under Entra ID, app-only tokens carry the client's
-    /// application permissions in `roles` (see [`entra_app_only`]). Scopes
-    /// `S` does not declare are ignored.
+    /// The granted scopes that `S` declares (see [`granted_scopes`]);
+    /// scopes `S` does not declare are ignored.
     fn scopes(&self, p: &Payload<'_>) -> Result<ScopeSet<S>, Error> {
         let mut set = ScopeSet::<S>::empty();
-        match p.reg.scope.as_ref() {
-            None => {}
-            Some(Value::Str(s)) => set.insert_delimited(s),
-            Some(_) => return Err(Error::MalformedClaim { claim: "scope", expected: "a space-delimited string" }),
-        }
-        let scp =
-            if matches!(self.inner.profile, Profile::Okta | Profile::EntraId) { p.reg.scp.as_ref() } else { None };
-        match scp {
-            None => {}
-            Some(Value::Str(s)) => set.insert_delimited(s),
-            Some(Value::StrList(list)) => list.iter().for_each(|s| set.insert_name(s)),
-            Some(_) => {
-                return Err(Error::MalformedClaim {
-                    claim: "scp",
-                    expected: "a space-delimited string or an array of strings",
-                });
-            }
-        }
-        if self.inner.profile == Profile::EntraId && entra_app_only(p)? {
-            match p.other("roles") {
-                None => {}
-                Some(Value::StrList(list)) => list.iter().for_each(|s| set.insert_name(s)),
-                Some(_) => return Err(Error::MalformedClaim { claim: "roles", expected: "an array of strings" }),
-            }
-        }
+        granted_scopes(self.inner.profile, p, |scope| set.insert_name(scope))?;
         Ok(set)
     }
 
@@ -243,6 +302,54 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     pub fn profile(&self) -> Profile {
         self.inner.profile
     }
+}
+
+/// The values the rules after the signature keep for the token: the values
+/// themselves when verifying, `Option`s when diagnosing.
+struct Checked<'p, W: Walk, S: Scopes, C> {
+    audience: W::Kept<Option<crate::token::Audience>>,
+    client_id: W::Kept<&'p str>,
+    times: super::Times<W>,
+    sub: W::Kept<&'p str>,
+    jti: W::Kept<Option<&'p str>>,
+    binding: W::Kept<Binding>,
+    scopes: W::Kept<ScopeSet<S>>,
+    claims: W::Kept<C>,
+}
+
+/// Granted scopes: what the *client* was granted (RFC 6749 §3.3, RFC 9068
+/// §2.2.3), never what the *user* may do (RFC 9068 §2.2.3.1). Read from
+/// `scope` (a space-delimited string) and, under the Okta and Entra ID
+/// profiles, `scp`; under Entra ID, app-only tokens carry the client's
+/// application permissions in `roles` (see [`entra_app_only`]). Each name is
+/// handed to `each`, in token order (the empty names a doubled space leaves
+/// included).
+fn granted_scopes(profile: Profile, p: &Payload<'_>, mut each: impl FnMut(&str)) -> Result<(), Error> {
+    match p.reg.scope.as_ref() {
+        None => {}
+        Some(Value::Str(s)) => s.split(' ').for_each(&mut each),
+        Some(_) => return Err(Error::MalformedClaim { claim: "scope", expected: "a space-delimited string" }),
+    }
+    let scp = if matches!(profile, Profile::Okta | Profile::EntraId) { p.reg.scp.as_ref() } else { None };
+    match scp {
+        None => {}
+        Some(Value::Str(s)) => s.split(' ').for_each(&mut each),
+        Some(Value::StrList(list)) => list.iter().for_each(|s| each(s)),
+        Some(_) => {
+            return Err(Error::MalformedClaim {
+                claim: "scp",
+                expected: "a space-delimited string or an array of strings",
+            });
+        }
+    }
+    if profile == Profile::EntraId && entra_app_only(p)? {
+        match p.other("roles") {
+            None => {}
+            Some(Value::StrList(list)) => list.iter().for_each(|s| each(s)),
+            Some(_) => return Err(Error::MalformedClaim { claim: "roles", expected: "an array of strings" }),
+        }
+    }
+    Ok(())
 }
 
 /// Whether an Entra ID token was issued to the client itself
@@ -314,7 +421,7 @@ pub(super) fn reject_security_event(p: &Payload<'_>) -> Result<(), Error> {
 
 /// A token carrying `nonce`, `at_hash` or `c_hash` is an ID token
 /// (OpenID Connect Core §2, §3.3.2.11), whatever the profile.
-fn reject_id_token_claims(p: &Payload<'_>) -> Result<(), Error> {
+pub(super) fn reject_id_token_claims(p: &Payload<'_>) -> Result<(), Error> {
     let r = &p.reg;
     let reason = if r.nonce.is_some() {
         "it carries `nonce`"
@@ -326,11 +433,6 @@ fn reject_id_token_claims(p: &Payload<'_>) -> Result<(), Error> {
         return Ok(());
     };
     Err(Error::IdTokenAsAccessToken { reason })
-}
-
-/// `aud` must contain the API's identifier (RFC 9068 §4, RFC 7519 §4.1.3).
-fn check_audience(aud: &crate::token::Audience, expected: &str) -> Result<(), Error> {
-    if aud.contains(expected) { Ok(()) } else { Err(Error::WrongAudience { expected: expected.into() }) }
 }
 
 impl<S: Scopes, C: AccessClaims> AccessTokenVerifierBuilder<S, C> {

@@ -3,13 +3,16 @@
 use core::fmt;
 use core::marker::PhantomData;
 use core::time::Duration;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
+use super::diagnose::{Diagnosis, ID_RULES, Recorder, Rule, Verifying, Walk};
+use super::jws::Typ;
 use super::payload::{self, Payload, Value, require, string_ref};
-use super::profile::is_at_jwt;
+use super::profile::{is_at_jwt, is_media_type};
 use super::{Built, Common, common_setters};
 use crate::claims::{IdClaims, NoClaims};
 use crate::error::{ConfigError, Echo, Error};
@@ -95,48 +98,25 @@ impl<C: IdClaims> IdTokenVerifier<C> {
         nonce: Nonce<'_>,
     ) -> Result<IdToken<C>, Error> {
         let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
-        let payload = Payload::parse(verified.payload(&mut stack, &mut heap)?)?;
-        check_kind(verified.header.typ.as_ref().map(super::jws::Typ::as_str), &payload)?;
-        let r = &payload.reg;
-
-        let iss = require("iss", string_ref("iss", r.iss.as_ref())?)?;
-        self.inner.built.check_issuer(iss)?;
-        let aud = require("aud", payload::audience(r.aud.as_ref())?)?;
-        self.check_audience(&aud)?;
-        let azp = string_ref("azp", r.azp.as_ref())?;
-        self.check_authorized_party(&aud, azp)?;
-
-        let times = self.inner.built.check_times(r)?;
-
-        let token_nonce = string_ref("nonce", r.nonce.as_ref())?;
-        check_nonce(token_nonce, nonce)?;
-        let auth_time = payload::numeric_date("auth_time", r.auth_time.as_ref())?;
-        self.check_max_age(auth_time, times.now)?;
-
-        let sub = require("sub", string_ref("sub", r.sub.as_ref())?)?;
-        let acr = string_ref("acr", r.acr.as_ref())?;
-        let amr = payload::string_list("amr", r.amr.as_ref())?;
-        let at_hash = string_ref("at_hash", r.at_hash.as_ref())?;
-        let c_hash = string_ref("c_hash", r.c_hash.as_ref())?;
-        let sid = string_ref("sid", r.sid.as_ref())?;
-
-        let claims = payload::validated(payload.custom::<C>()?, C::validate)?;
+        let payload = verified.claims(&mut stack, &mut heap)?;
+        let typ = verified.header.typ.as_ref().map(Typ::as_str);
+        let c = self.check_payload(&mut Verifying, typ, &payload, nonce)?;
         Ok(IdToken {
             issuer: self.inner.built.issuer.clone(),
-            subject: sub.into(),
-            audience: aud,
-            expires_at: times.exp,
-            issued_at: times.iat,
-            auth_time,
-            nonce: token_nonce.map(Into::into),
-            authorized_party: azp.map(Into::into),
-            acr: acr.map(Into::into),
-            amr: amr.map(|l| l.iter().map(|s| (**s).into()).collect()),
-            at_hash: at_hash.map(Into::into),
-            c_hash: c_hash.map(Into::into),
-            session_id: sid.map(Into::into),
+            subject: c.sub.into(),
+            audience: c.audience,
+            expires_at: c.times.exp,
+            issued_at: c.times.iat,
+            auth_time: c.auth_time,
+            nonce: c.nonce.map(Into::into),
+            authorized_party: c.azp.map(Into::into),
+            acr: c.optional.acr.map(Into::into),
+            amr: c.optional.amr.map(|l| l.iter().map(|s| (**s).into()).collect()),
+            at_hash: c.optional.at_hash.map(Into::into),
+            c_hash: c.optional.c_hash.map(Into::into),
+            session_id: c.optional.sid.map(Into::into),
             algorithm: verified.header.alg,
-            claims,
+            claims: c.claims,
         })
     }
 
@@ -151,28 +131,104 @@ impl<C: IdClaims> IdTokenVerifier<C> {
         self.check_claims(&self.inner.built.verify_jws_async(token).await?, nonce)
     }
 
-    /// `aud` must contain the client ID; every other audience must be
-    /// explicitly trusted (§3.1.3.7 step 3).
-    fn check_audience(&self, aud: &Audience) -> Result<(), Error> {
+    /// Applies every rule of [`verify`](Self::verify) to `token` and tells
+    /// what each found, instead of stopping at the first failure (see
+    /// [`AccessTokenVerifier::diagnose`](crate::AccessTokenVerifier::diagnose)).
+    /// [`Diagnosis::error`] is exactly the error `verify` returns.
+    ///
+    /// ```
+    /// use tokenkind::verify::{Outcome, Rule};
+    /// use tokenkind::{Error, Nonce};
+    /// # use tokenkind::dev::DevIssuer;
+    ///
+    /// # let dev = DevIssuer::new();
+    /// let login = dev.id_token_verifier::<tokenkind::NoClaims>().build()?;
+    /// let access_token = dev.access_token().sign();
+    ///
+    /// let diagnosis = login.diagnose(&access_token, Nonce::Expected("n-0S6"));
+    /// assert!(matches!(diagnosis.error(), Some(Error::AccessTokenAsIdToken { .. })));
+    /// assert_eq!(diagnosis.outcome(Rule::Nonce), Some(&Outcome::Failed(Error::NonceMismatch)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn diagnose(&self, token: &str, nonce: Nonce<'_>) -> Diagnosis {
+        let mut w = Recorder::new(ID_RULES);
+        if let Ok(verified) = self.inner.built.diagnose_jws(&mut w, token) {
+            let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
+            if let Ok(payload) = w.stop(Rule::Payload, verified.claims(&mut stack, &mut heap)) {
+                let typ = verified.header.typ.as_ref().map(Typ::as_str);
+                let _ = self.check_payload(&mut w, typ, &payload, nonce);
+            }
+        }
+        w.finish()
+    }
+
+    /// The rules after the signature, in order (§3.1.3.7 steps 2–13).
+    /// `verify` stops at the first failure; `diagnose` records each outcome
+    /// and goes on.
+    fn check_payload<'p, W: Walk>(
+        &self,
+        w: &mut W,
+        typ: Option<&str>,
+        p: &'p Payload<'_>,
+        nonce: Nonce<'_>,
+    ) -> Result<IdChecked<'p, W, C>, Error> {
+        let r = &p.reg;
+        w.check(Rule::TokenKind, check_kind(typ, p))?;
+        w.check(Rule::Issuer, self.inner.built.check_issuer(r))?;
+        let audience = w.check(Rule::Audience, self.check_audience(r))?;
+        let azp = match W::get(&audience) {
+            Ok(audience) => w.check(Rule::AuthorizedParty, self.check_authorized_party(audience, r))?,
+            Err(missing) => w.not_reached::<Option<&str>>(Rule::AuthorizedParty, missing),
+        };
+        let times = self.inner.built.check_times(w, r)?;
+        let token_nonce = string_ref("nonce", r.nonce.as_ref()).and_then(|n| check_nonce(n, nonce).map(|()| n));
+        let token_nonce = w.check(Rule::Nonce, token_nonce)?;
+        if nonce == Nonce::NotRequested {
+            w.not_applicable(Rule::Nonce);
+        }
+        let auth_time = payload::numeric_date("auth_time", r.auth_time.as_ref())
+            .and_then(|auth_time| self.check_max_age(auth_time, times.now).map(|()| auth_time));
+        let auth_time = w.check(Rule::MaxAge, auth_time)?;
+        if self.inner.max_age.is_none() {
+            w.not_applicable(Rule::MaxAge);
+        }
+        let sub = w.check(Rule::Subject, string_ref("sub", r.sub.as_ref()).and_then(|s| require("sub", s)))?;
+        let optional = w.check(Rule::OptionalClaims, optional_claims(r))?;
+        let claims = w.check(Rule::CustomClaims, p.custom::<C>().and_then(|c| payload::validated(c, C::validate)))?;
+        if payload::no_claims::<C>() {
+            w.not_applicable(Rule::CustomClaims);
+        }
+        Ok(IdChecked { audience, azp, times, nonce: token_nonce, auth_time, sub, optional, claims })
+    }
+
+    /// `aud` is required and must contain the client ID; every other
+    /// audience must be explicitly trusted (§3.1.3.7 step 3).
+    fn check_audience(&self, r: &payload::Registered<'_>) -> Result<Audience, Error> {
+        let aud = require("aud", payload::audience(r.aud.as_ref())?)?;
         if !aud.contains(&self.inner.client_id) {
             return Err(Error::WrongAudience { expected: self.inner.client_id.clone() });
         }
-        match aud
+        let untrusted = aud
             .iter()
             .find(|a| *a != &*self.inner.client_id && !self.inner.trusted_audiences.iter().any(|t| &**t == *a))
-        {
-            Some(untrusted) => Err(Error::UntrustedAudience { found: Echo::new(untrusted) }),
-            None => Ok(()),
+            .map(Echo::new);
+        match untrusted {
+            Some(found) => Err(Error::UntrustedAudience { found }),
+            None => Ok(aud),
         }
     }
 
     /// `azp`, when present, must be the client ID; with several audiences it
     /// must be present (§3.1.3.7 steps 4–5).
-    fn check_authorized_party(&self, aud: &Audience, azp: Option<&str>) -> Result<(), Error> {
-        match azp {
+    fn check_authorized_party<'p>(
+        &self,
+        aud: &Audience,
+        r: &'p payload::Registered<'_>,
+    ) -> Result<Option<&'p str>, Error> {
+        match string_ref("azp", r.azp.as_ref())? {
             Some(azp) if azp != &*self.inner.client_id => Err(Error::WrongAuthorizedParty),
             None if aud.len() > 1 => Err(Error::WrongAuthorizedParty),
-            _ => Ok(()),
+            azp => Ok(azp),
         }
     }
 
@@ -199,6 +255,41 @@ impl<C: IdClaims> IdTokenVerifier<C> {
     }
 }
 
+/// The values the rules after the signature keep for the token: the values
+/// themselves when verifying, `Option`s when diagnosing.
+struct IdChecked<'p, W: Walk, C> {
+    audience: W::Kept<Audience>,
+    azp: W::Kept<Option<&'p str>>,
+    times: super::Times<W>,
+    nonce: W::Kept<Option<&'p str>>,
+    auth_time: W::Kept<Option<i64>>,
+    sub: W::Kept<&'p str>,
+    optional: W::Kept<OptionalClaims<'p>>,
+    claims: W::Kept<C>,
+}
+
+/// The optional claims an [`IdToken`] carries.
+struct OptionalClaims<'p> {
+    acr: Option<&'p str>,
+    amr: Option<&'p [Cow<'p, str>]>,
+    at_hash: Option<&'p str>,
+    c_hash: Option<&'p str>,
+    sid: Option<&'p str>,
+}
+
+/// `acr`, `sid`, `at_hash` and `c_hash` are strings and `amr` an array of
+/// strings, when present (OpenID Connect Core §2, §3.3.2.11, Front-Channel
+/// Logout 1.0 §3).
+fn optional_claims<'p>(r: &'p payload::Registered<'_>) -> Result<OptionalClaims<'p>, Error> {
+    Ok(OptionalClaims {
+        acr: string_ref("acr", r.acr.as_ref())?,
+        amr: payload::string_list("amr", r.amr.as_ref())?,
+        at_hash: string_ref("at_hash", r.at_hash.as_ref())?,
+        c_hash: string_ref("c_hash", r.c_hash.as_ref())?,
+        sid: string_ref("sid", r.sid.as_ref())?,
+    })
+}
+
 /// Refuses tokens of other kinds. Access tokens, by the rules that hold for
 /// every provider: header `typ` `at+jwt` (RFC 9068 §2.1), Keycloak's payload
 /// `typ: "Bearer"`, Cognito's `token_use: "access"`, and `scp` (Okta, Entra
@@ -206,16 +297,15 @@ impl<C: IdClaims> IdTokenVerifier<C> {
 /// header `typ` `logout+jwt` or `secevent+jwt`, or an `events` claim (RFC 8417
 /// §2.2, Back-Channel Logout 1.0 §2.4, RFC 8725 §3.12). A header `typ`,
 /// when present, must otherwise be `JWT`.
-fn check_kind(typ: Option<&str>, p: &Payload<'_>) -> Result<(), Error> {
+pub(super) fn check_kind(typ: Option<&str>, p: &Payload<'_>) -> Result<(), Error> {
     if typ.is_some_and(is_at_jwt) {
         return Err(Error::AccessTokenAsIdToken { reason: "its header `typ` is at+jwt" });
     }
     if let Some(t) = typ {
-        let media = t.get(..12).filter(|p| p.eq_ignore_ascii_case("application/")).map_or(t, |_| &t[12..]);
-        if media.eq_ignore_ascii_case("logout+jwt") {
+        if is_media_type(t, "logout+jwt") {
             return Err(Error::SecurityEventToken { reason: "its header `typ` is logout+jwt" });
         }
-        if media.eq_ignore_ascii_case("secevent+jwt") {
+        if is_media_type(t, "secevent+jwt") {
             return Err(Error::SecurityEventToken { reason: "its header `typ` is secevent+jwt" });
         }
         if !t.eq_ignore_ascii_case("JWT") {

@@ -11,27 +11,36 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
-use super::payload::{NameSeed, Value, ValueSeed};
+use super::diagnose::{Rule, Verifying, Walk};
+use super::payload::{NameSeed, Payload, Value, ValueSeed};
 use crate::error::{Echo, Error, Malformed};
 use crate::keys::{Algorithm, KeySet};
 
 /// The header parameters tokenkind reads; every other one is ignored. In
 /// particular `jku`, `x5u`, `jwk` and `x5c` are never used to find or fetch a key.
-pub(crate) struct Header {
-    pub(crate) alg: Algorithm,
+pub(crate) struct Header<W: Walk = Verifying> {
+    pub(crate) alg: W::Kept<Algorithm>,
     pub(crate) typ: Option<Typ>,
 }
 
 /// A token whose signature has been verified; the payload is still base64url.
-pub(crate) struct Verified<'t> {
-    pub(crate) header: Header,
+/// When diagnosing (`W` = [`Recorder`](super::diagnose::Recorder)), a token
+/// whose structure could be read, whatever its signature: a diagnosis never
+/// builds a token.
+pub(crate) struct Verified<'t, W: Walk = Verifying> {
+    pub(crate) header: Header<W>,
     payload: &'t str,
 }
 
-impl Verified<'_> {
+impl<W: Walk> Verified<'_, W> {
     /// Decodes the payload into `stack` when it fits, else into `heap`.
     pub(crate) fn payload<'b>(&self, stack: &'b mut [u8], heap: &'b mut Vec<u8>) -> Result<&'b [u8], Error> {
         decode_into(self.payload, stack, heap)
+    }
+
+    /// The payload decoded and parsed into its claims (see [`Payload::parse`]).
+    pub(crate) fn claims<'b>(&self, stack: &'b mut [u8], heap: &'b mut Vec<u8>) -> Result<Payload<'b>, Error> {
+        Payload::parse(self.payload(stack, heap)?)
     }
 }
 
@@ -43,34 +52,69 @@ const SIGNATURE_STACK: usize = 512;
 pub(crate) const PAYLOAD_STACK: usize = 2048;
 
 /// Structure → header → allowlist → key → signature, in that order.
-pub(crate) fn verify<'t>(
+///
+/// When diagnosing, a failed algorithm, key or signature check leaves the
+/// payload to be read (unverified) by the claim rules; only a token whose
+/// structure cannot be read stops the walk.
+pub(crate) fn verify<'t, W: Walk>(
+    w: &mut W,
     token: &'t str,
     max_len: usize,
     allowed: AlgSet,
     keys: &KeySet,
     headers: &HeaderCache,
-) -> Result<Verified<'t>, Error> {
-    check_length(token, max_len)?;
-    let (header_b64, payload_b64, signature_b64) = split(token)?;
+) -> Result<Verified<'t, W>, Error> {
+    w.stop(Rule::Length, check_length(token, max_len))?;
+    let (header_b64, payload_b64, signature_b64) = w.stop(Rule::Structure, split(token))?;
     let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-    let (mut signature_stack, mut signature_heap) = ([0u8; SIGNATURE_STACK], Vec::new());
     if let Some(known) = headers.get(header_b64) {
-        let alg = known.alg;
-        if !allowed.contains(alg) {
-            return Err(Error::DisallowedAlgorithm { alg: Echo::new(alg.as_str()) });
-        }
-        let signature = decode_into(signature_b64, &mut signature_stack, &mut signature_heap)?;
-        keys.verify(known.kid.as_deref(), alg, signing_input, signature)?;
+        let alg = w.check(Rule::Algorithm, check_allowed(known.alg, allowed))?;
+        check_signature(w, &alg, known.kid.as_deref(), keys, signing_input, signature_b64)?;
         return Ok(Verified { header: Header { alg, typ: known.typ.clone() }, payload: payload_b64 });
     }
     let (mut header_stack, mut header_heap) = ([0u8; HEADER_STACK], Vec::new());
-    let raw = parse_header(decode_into(header_b64, &mut header_stack, &mut header_heap)?)?;
-    let alg = check_algorithm(&raw.alg, allowed)?;
-    let signature = decode_into(signature_b64, &mut signature_stack, &mut signature_heap)?;
-    keys.verify(raw.kid.as_deref(), alg, signing_input, signature)?;
+    let raw =
+        w.stop(Rule::Structure, decode_into(header_b64, &mut header_stack, &mut header_heap).and_then(parse_header))?;
+    let alg = w.check(Rule::Algorithm, check_algorithm(&raw.alg, allowed))?;
+    let signed = check_signature(w, &alg, raw.kid.as_deref(), keys, signing_input, signature_b64)?;
     let typ = raw.typ.as_deref().map(Typ::new);
-    headers.remember(header_b64, alg, typ.as_ref(), raw.kid.as_deref());
+    if let (Ok(()), Ok(alg)) = (W::get(&signed), W::get(&alg)) {
+        headers.remember(header_b64, *alg, typ.as_ref(), raw.kid.as_deref());
+    }
     Ok(Verified { header: Header { alg, typ }, payload: payload_b64 })
+}
+
+/// The signature segment decoded (its encoding is part of the structure),
+/// then the key selected, then the signature checked with it.
+fn check_signature<W: Walk>(
+    w: &mut W,
+    alg: &W::Kept<Algorithm>,
+    kid: Option<&str>,
+    keys: &KeySet,
+    signing_input: &[u8],
+    signature_b64: &str,
+) -> Result<W::Kept<()>, Error> {
+    let alg = match W::get(alg) {
+        Ok(alg) => *alg,
+        Err(missing) => {
+            w.not_reached::<()>(Rule::Key, missing);
+            return Ok(w.not_reached(Rule::Signature, missing));
+        }
+    };
+    let (mut signature_stack, mut signature_heap) = ([0u8; SIGNATURE_STACK], Vec::new());
+    let signature = w.check(Rule::Structure, decode_into(signature_b64, &mut signature_stack, &mut signature_heap))?;
+    let signature = match W::get(&signature) {
+        Ok(signature) => *signature,
+        Err(missing) => {
+            w.not_reached::<()>(Rule::Key, missing);
+            return Ok(w.not_reached(Rule::Signature, missing));
+        }
+    };
+    let key = w.check(Rule::Key, keys.select(kid, alg))?;
+    match W::get(&key) {
+        Ok(key) => w.check(Rule::Signature, key.check(signing_input, signature)),
+        Err(missing) => Ok(w.not_reached(Rule::Signature, missing)),
+    }
 }
 
 /// The parsed headers of the last few distinct headers that came with a
@@ -186,9 +230,14 @@ pub(crate) fn decode(segment: &str) -> Result<Vec<u8>, Error> {
 /// The `alg` must name a supported algorithm (never `none`, in any case) that the verifier allows.
 pub(crate) fn check_algorithm(alg: &str, allowed: AlgSet) -> Result<Algorithm, Error> {
     match Algorithm::from_name(alg) {
-        Some(a) if allowed.contains(a) => Ok(a),
-        _ => Err(Error::DisallowedAlgorithm { alg: Echo::new(alg) }),
+        Some(a) => check_allowed(a, allowed),
+        None => Err(Error::DisallowedAlgorithm { alg: Echo::new(alg) }),
     }
+}
+
+/// A supported algorithm must also be on the verifier's allowlist.
+fn check_allowed(alg: Algorithm, allowed: AlgSet) -> Result<Algorithm, Error> {
+    if allowed.contains(alg) { Ok(alg) } else { Err(Error::DisallowedAlgorithm { alg: Echo::new(alg.as_str()) }) }
 }
 
 /// A set of algorithms, one bit each.

@@ -4,12 +4,14 @@
 //! Checks run in a fixed order: length, structure, header, algorithm, key,
 //! signature; then, on the verified payload: token kind, issuer, audience,
 //! times, required claims, custom claims. Each rule is one function below,
-//! named after it, with its RFC section.
+//! named after it, with its RFC section. `diagnose` walks the same rules
+//! without stopping at the first failure (see [`Diagnosis`]).
 
 mod access;
 #[cfg(feature = "bench-internals")]
 #[doc(hidden)]
 pub mod bench;
+mod diagnose;
 pub(crate) mod dpop_proof;
 mod id;
 mod issuers;
@@ -23,12 +25,16 @@ use core::time::Duration;
 use std::sync::Arc;
 
 pub use self::access::{AccessTokenVerifier, AccessTokenVerifierBuilder};
+pub use self::diagnose::{Check, Diagnosis, Outcome, Rule};
 pub use self::id::{IdTokenVerifier, IdTokenVerifierBuilder, Nonce};
 pub use self::issuers::{IssuerRouter, IssuerVerifier};
 pub use self::profile::Profile;
+#[doc(hidden)]
+pub use self::profile::{Classification, TokenKind, classify};
 pub use self::time::{Clock, SystemClock};
 use crate::error::{ConfigError, Error};
 use crate::keys::{Algorithm, KeySet};
+use diagnose::{Recorder, Verifying, Walk};
 use jws::AlgSet;
 
 /// Default clock leeway: 60 seconds.
@@ -177,7 +183,8 @@ impl Built {
     /// Checks the JWS with the keys at hand; a remote key source never waits
     /// here (a missing key starts a refresh in the background).
     fn verify_jws<'t>(&self, token: &'t str) -> Result<jws::Verified<'t>, Error> {
-        let check = |keys: &KeySet| jws::verify(token, self.max_token_len, self.allowed, keys, &self.headers);
+        let check =
+            |keys: &KeySet| jws::verify(&mut Verifying, token, self.max_token_len, self.allowed, keys, &self.headers);
         match &self.keys {
             KeySource::Static(keys) => check(keys),
             #[cfg(feature = "remote")]
@@ -193,16 +200,37 @@ impl Built {
             #[cfg(feature = "remote")]
             KeySource::Remote(remote) => {
                 remote
-                    .verify_waiting(|keys| jws::verify(token, self.max_token_len, self.allowed, keys, &self.headers))
+                    .verify_waiting(|keys| {
+                        jws::verify(&mut Verifying, token, self.max_token_len, self.allowed, keys, &self.headers)
+                    })
                     .await
             }
             _ => self.verify_jws(token),
         }
     }
 
-    /// `iss` must equal the configured issuer byte for byte (RFC 9068 §4,
-    /// OpenID Connect Core §3.1.3.7 step 2).
-    fn check_issuer(&self, iss: &str) -> Result<(), Error> {
+    /// The JWS rules of [`Built::verify_jws`], each recorded. A remote key
+    /// source lends the keys it would verify with now; nothing is fetched.
+    fn diagnose_jws<'t>(&self, w: &mut Recorder, token: &'t str) -> Result<jws::Verified<'t, Recorder>, Error> {
+        match &self.keys {
+            KeySource::Static(keys) => jws::verify(w, token, self.max_token_len, self.allowed, keys, &self.headers),
+            #[cfg(feature = "remote")]
+            KeySource::Remote(remote) => {
+                let Some(keys) = remote.usable_keys() else {
+                    let result = jws::verify(w, token, self.max_token_len, self.allowed, &KeySet::new(), &self.headers);
+                    // As when verifying: without any keys, no key is unknown; none is available.
+                    w.replace_failure(Rule::Key, |e| matches!(e, Error::UnknownKey { .. }), &Error::KeysUnavailable);
+                    return result;
+                };
+                jws::verify(w, token, self.max_token_len, self.allowed, &keys, &self.headers)
+            }
+        }
+    }
+
+    /// `iss` is required and must equal the configured issuer byte for byte
+    /// (RFC 9068 §4, OpenID Connect Core §3.1.3.7 step 2).
+    fn check_issuer(&self, r: &payload::Registered<'_>) -> Result<(), Error> {
+        let iss = payload::require("iss", payload::string_ref("iss", r.iss.as_ref())?)?;
         if iss.as_bytes() == self.issuer.as_bytes() {
             Ok(())
         } else {
@@ -212,11 +240,11 @@ impl Built {
 }
 
 /// The checked time claims, and the clock reading they were checked against.
-struct Times {
+struct Times<W: Walk = Verifying> {
     now: i64,
-    exp: i64,
-    nbf: Option<i64>,
-    iat: i64,
+    exp: W::Kept<i64>,
+    nbf: W::Kept<Option<i64>>,
+    iat: W::Kept<i64>,
 }
 
 impl Built {
@@ -226,14 +254,31 @@ impl Built {
         self.clock.now()
     }
 
-    fn check_times(&self, r: &payload::Registered<'_>) -> Result<Times, Error> {
+    fn check_times<W: Walk>(&self, w: &mut W, r: &payload::Registered<'_>) -> Result<Times<W>, Error> {
         let (now, leeway) = (self.clock.now(), self.leeway);
-        let exp = payload::require("exp", payload::numeric_date("exp", r.exp.as_ref())?)?;
-        let nbf = payload::numeric_date("nbf", r.nbf.as_ref())?;
-        let iat = payload::require("iat", payload::numeric_date("iat", r.iat.as_ref())?)?;
-        time::check_expiry(exp, now, leeway)?;
-        time::check_not_before(nbf, now, leeway)?;
-        time::check_issued_at(Some(iat), now, leeway)?;
+        let required = |claim, v| payload::numeric_date(claim, v).and_then(|t| payload::require(claim, t));
+        let exp = w.check(Rule::TimeClaims, required("exp", r.exp.as_ref()))?;
+        let nbf = w.check(Rule::TimeClaims, payload::numeric_date("nbf", r.nbf.as_ref()))?;
+        let iat = w.check(Rule::TimeClaims, required("iat", r.iat.as_ref()))?;
+        match W::get(&exp) {
+            Ok(exp) => w.check(Rule::Expiry, time::check_expiry(*exp, now, leeway))?,
+            Err(missing) => w.not_reached::<()>(Rule::Expiry, missing),
+        };
+        match W::get(&nbf) {
+            Ok(nbf) => {
+                w.check(Rule::NotBefore, time::check_not_before(*nbf, now, leeway))?;
+                if nbf.is_none() {
+                    w.not_applicable(Rule::NotBefore);
+                }
+            }
+            Err(missing) => {
+                w.not_reached::<()>(Rule::NotBefore, missing);
+            }
+        }
+        match W::get(&iat) {
+            Ok(iat) => w.check(Rule::IssuedAt, time::check_issued_at(Some(*iat), now, leeway))?,
+            Err(missing) => w.not_reached::<()>(Rule::IssuedAt, missing),
+        };
         Ok(Times { now, exp, nbf, iat })
     }
 }

@@ -90,7 +90,7 @@ impl<'a> Payload<'a> {
 
     /// Decodes the custom claims from the non-registered members.
     pub(crate) fn custom<C: DeserializeOwned + 'static>(&self) -> Result<C, Error> {
-        if TypeId::of::<C>() == TypeId::of::<NoClaims>() {
+        if no_claims::<C>() {
             // Nothing to decode (`NoClaims` ignores every member).
             if let Ok(none) = C::deserialize(UnitDeserializer::<serde_json::Error>::new()) {
                 return Ok(none);
@@ -168,6 +168,11 @@ pub(crate) fn without_values(message: &str) -> String {
         return Echo::new(message).as_str().to_owned();
     }
     "the value does not fit the claim's type".to_owned()
+}
+
+/// Whether `C` is [`NoClaims`]: no custom claims to decode.
+pub(crate) fn no_claims<C: 'static>() -> bool {
+    TypeId::of::<C>() == TypeId::of::<NoClaims>()
 }
 
 /// Runs a claims type's `validate` hook.
