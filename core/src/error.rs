@@ -178,6 +178,10 @@ pub enum Error {
     /// certificate-bound, with its proof), and a bearer token was presented.
     #[error("this operation requires a sender-constrained access token (DPoP or mutual TLS), not a bearer token")]
     SenderConstraintRequired,
+    /// The access token is bound to a client certificate (`cnf["x5t#S256"]`,
+    /// RFC 8705 §3) other than the one this TLS connection authenticated.
+    #[error("the access token is bound to another client certificate than the one of this connection")]
+    CertificateMismatch,
     /// The access token came with the DPoP scheme and a proof, but it is not
     /// bound to a DPoP key (no `cnf.jkt`, RFC 9449 §6): it is a bearer token
     /// (or bound to a certificate), and a proof cannot make it otherwise.

@@ -38,4 +38,4 @@ pub use self::dpop::{DpopError, DpopMode, DpopNonceKey, DpopPolicy};
 pub use self::redis::{DEFAULT_REDIS_TIMEOUT, RedisReplayStore};
 pub use self::rejection::{Rejection, RejectionBody};
 pub use self::replay::{MemoryReplayStore, ReplayFuture, ReplayKey, ReplayStore, ReplayStoreError};
-pub use self::server::{HttpRequest, ResourceServer, ResourceServerBuilder};
+pub use self::server::{ClientCertificate, HttpRequest, ResourceServer, ResourceServerBuilder};

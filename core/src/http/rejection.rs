@@ -361,6 +361,7 @@ fn token_description(e: &Error) -> &'static str {
         Error::Expired { .. } => "the access token expired",
         Error::NotYetValid { .. } | Error::IssuedInFuture { .. } => "the access token is not valid yet",
         Error::IdTokenAsAccessToken { .. } => "an ID token is not an access token",
+        Error::CertificateMismatch => "the access token is bound to another client certificate",
         Error::SenderConstraintRequired => "this resource requires a DPoP-bound access token and its proof",
         Error::SenderConstrained => {
             "the access token is bound to a key or certificate; send it with its proof of possession"

@@ -14,6 +14,46 @@ use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes};
 use crate::token::{AccessToken, Binding};
 use crate::verify::AccessTokenVerifier;
 
+/// base64url(SHA-256(DER)): the `x5t#S256` of a certificate (RFC 8705 §3.1).
+fn certificate_thumbprint(der: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der).as_ref())
+}
+
+/// The client certificate a TLS connection authenticated (its DER), put in
+/// the request's extensions by the server's TLS accept code; the axum and
+/// actix-web adapters hand it to the pipeline, which checks
+/// certificate-bound tokens against it (RFC 8705 §3). Insert it only for a
+/// certificate the TLS layer verified.
+///
+/// ```
+/// use tokenkind::http::ClientCertificate;
+///
+/// let certificate = ClientCertificate::new(vec![0x30, 0x03, 0x02, 0x01, 0x00]);
+/// assert_eq!(certificate.der(), [0x30, 0x03, 0x02, 0x01, 0x00]);
+/// assert_eq!(certificate.thumbprint().len(), 43);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientCertificate(std::sync::Arc<[u8]>);
+
+impl ClientCertificate {
+    /// The certificate, DER-encoded (what rustls's `peer_certificates()` holds).
+    pub fn new(der: impl Into<std::sync::Arc<[u8]>>) -> Self {
+        Self(der.into())
+    }
+
+    /// The DER bytes.
+    pub fn der(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Its SHA-256 thumbprint, base64url: what a bound token's `cnf["x5t#S256"]` names.
+    pub fn thumbprint(&self) -> String {
+        certificate_thumbprint(&self.0)
+    }
+}
+
 /// What the pipeline reads of one HTTP request, collected by an adapter (or
 /// by your own code for a framework tokenkind does not adapt).
 ///
@@ -37,6 +77,7 @@ pub struct HttpRequest<'a> {
     authority: Option<(&'a str, &'a str)>,
     authorization: Values<'a>,
     dpop: Values<'a>,
+    client_certificate: Option<&'a [u8]>,
 }
 
 /// The first two values of a header (two are enough to refuse a repeated one).
@@ -64,7 +105,22 @@ impl<'a> HttpRequest<'a> {
     /// A request with its method (`GET`) and request target as received: the
     /// path and query (`/api/messages?page=2`, RFC 9112 §3.2.1).
     pub fn new(method: &'a str, target: &'a str) -> Self {
-        Self { method, target, authority: None, authorization: Values::default(), dpop: Values::default() }
+        Self {
+            method,
+            target,
+            authority: None,
+            authorization: Values::default(),
+            dpop: Values::default(),
+            client_certificate: None,
+        }
+    }
+
+    /// The client certificate (DER) the TLS connection authenticated, for
+    /// certificate-bound access tokens (RFC 8705 §3).
+    #[must_use]
+    pub fn client_certificate(mut self, der: &'a [u8]) -> Self {
+        self.client_certificate = Some(der);
+        self
     }
 
     /// The scheme (`http`, `https`) and authority (the `Host` header:
@@ -247,13 +303,31 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
             (Scheme::Bearer, Some(policy)) if policy.mode == DpopMode::Required => {
                 Err(self.refuse(RejectionSource::Bearer(BearerError::Missing), Some(Scheme::Bearer)))
             }
-            _ => self
-                .inner
-                .verifier
-                .verify_async(&raw)
-                .await
-                .map(Some)
-                .map_err(|e| self.refuse(RejectionSource::Token(e), Some(Scheme::Bearer))),
+            _ => match request.client_certificate {
+                None => self
+                    .inner
+                    .verifier
+                    .verify_async(&raw)
+                    .await
+                    .map(Some)
+                    .map_err(|e| self.refuse(RejectionSource::Token(e), Some(Scheme::Bearer))),
+                Some(certificate) => self.with_certificate(&raw, certificate).await.map(Some),
+            },
+        }
+    }
+
+    /// A token sent over a TLS connection that authenticated a client
+    /// certificate (RFC 8705 §3): a certificate-bound token must name that
+    /// certificate's SHA-256 thumbprint; a bearer token passes as one; a
+    /// DPoP-bound token needs its DPoP proof and is refused.
+    async fn with_certificate(&self, raw: &str, certificate: &[u8]) -> Result<AccessToken<S, C>, Rejection> {
+        let refuse = |e| self.refuse(RejectionSource::Token(e), Some(Scheme::Bearer));
+        let token = self.inner.verifier.verify_presented_with_proof(raw).await.map_err(refuse)?;
+        match token.binding() {
+            Binding::Bearer => Ok(token),
+            Binding::Mtls { x5t_s256 } if **x5t_s256 == *certificate_thumbprint(certificate) => Ok(token),
+            Binding::Mtls { .. } => Err(refuse(Error::CertificateMismatch)),
+            Binding::Dpop { .. } => Err(refuse(Error::SenderConstrained)),
         }
     }
 

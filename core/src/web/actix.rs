@@ -49,7 +49,7 @@ use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderName, Hea
 use actix_web::{FromRequest, HttpResponse, ResponseError, web};
 
 use crate::claims::AccessClaims;
-use crate::http::{HttpRequest, Rejection, ResourceServer};
+use crate::http::{ClientCertificate, HttpRequest, Rejection, ResourceServer};
 use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes};
 use crate::token::AccessToken;
 
@@ -78,6 +78,10 @@ fn request(req: &actix_web::HttpRequest) -> HttpRequest<'_> {
     request = request.authority(scheme, host);
     for name in [AUTHORIZATION.as_str(), "dpop"] {
         request = req.headers().get_all(name).fold(request, |r, v| r.header(name, v.as_bytes()));
+    }
+    // Put there by `HttpServer::on_connect` (see `ClientCertificate`).
+    if let Some(certificate) = req.conn_data::<ClientCertificate>() {
+        request = request.client_certificate(certificate.der());
     }
     request
 }

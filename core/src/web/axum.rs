@@ -48,7 +48,7 @@ use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 
 use crate::claims::{AccessClaims, IdClaims};
-use crate::http::{BearerError, HttpRequest, Rejection, ResourceServer};
+use crate::http::{BearerError, ClientCertificate, HttpRequest, Rejection, ResourceServer};
 use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes};
 use crate::token::{AccessToken, IdToken};
 
@@ -63,6 +63,10 @@ fn request(parts: &Parts) -> HttpRequest<'_> {
     }
     for name in [http::header::AUTHORIZATION.as_str(), "dpop"] {
         request = parts.headers.get_all(name).iter().fold(request, |r, v| r.header(name, v.as_bytes()));
+    }
+    // Put there by the server's TLS accept code (see `ClientCertificate`).
+    if let Some(certificate) = parts.extensions.get::<ClientCertificate>() {
+        request = request.client_certificate(certificate.der());
     }
     request
 }
