@@ -3,7 +3,12 @@
 //! an axum server behind a rustls accept loop and an actix-web server with
 //! rustls, each handing the connection's client certificate to the pipeline.
 //! The bound token passes with its certificate, and is refused with another
-//! certificate, with none, and over plain HTTP.
+//! certificate, with none, and over plain HTTP. The real OpenID Provider
+//! issues a certificate-bound token that the API then accepts.
+
+#[path = "support/idp.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod idp;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -14,7 +19,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::json;
 use tokenkind::dev::DevIssuer;
 use tokenkind::http::{ClientCertificate, ResourceServer};
-use tokenkind::{AccessToken, Binding, requires_scope};
+use tokenkind::{AccessToken, AccessTokenVerifier, Binding, requires_scope};
 use tokenkind_suite::messages::Api;
 
 #[requires_scope("read:messages")]
@@ -28,8 +33,8 @@ async fn list(token: AccessToken<Api>) -> String {
 struct Pki {
     ca_pem: String,
     server: (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>),
-    /// (certificate PEM + key PEM, DER) of two client certificates.
-    clients: Vec<(String, Vec<u8>)>,
+    /// (certificate PEM + key PEM, DER, certificate PEM) of two client certificates.
+    clients: Vec<(String, Vec<u8>, String)>,
 }
 
 fn pki() -> Pki {
@@ -52,7 +57,7 @@ fn pki() -> Pki {
             let mut params = CertificateParams::new(vec![format!("client-{i}.example")]).unwrap();
             params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
             let cert = params.signed_by(&key, &ca).unwrap();
-            (format!("{}{}", cert.pem(), key.serialize_pem()), cert.der().to_vec())
+            (format!("{}{}", cert.pem(), key.serialize_pem()), cert.der().to_vec(), cert.pem())
         })
         .collect();
     Pki { ca_pem: ca_cert.pem(), server, clients }
@@ -239,4 +244,30 @@ async fn a_certificate_bound_token_over_plain_http_is_refused() {
     assert_eq!(status, 401);
     assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
     assert!(challenge.contains("bound to a key or certificate"), "{challenge}");
+}
+
+#[tokio::test]
+async fn the_providers_certificate_bound_token_passes_with_its_certificate_only() {
+    let pki = pki();
+    let provider = idp::Provider::start();
+    let token = provider.certificate_bound_access_token(idp::API_ES256, "read:messages", &pki.clients[0].2).await;
+    // The provider bound it to the certificate it was shown.
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&common_b64(payload)).unwrap();
+    assert_eq!(claims["cnf"]["x5t#S256"], thumbprint(&pki.clients[0].1), "{claims}");
+
+    let verifier = AccessTokenVerifier::<Api>::builder(&provider.issuer, idp::API_ES256).discovery().build().unwrap();
+    let base = serve_axum(&pki, ResourceServer::new(verifier));
+    let (status, _, body) = get(&client(&pki, Some(&pki.clients[0].0)), &base, &token).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.ends_with(" over mTLS"), "{body}");
+    let (status, challenge, _) = get(&client(&pki, Some(&pki.clients[1].0)), &base, &token).await;
+    assert_eq!(status, 401, "{challenge}");
+    let (status, _, _) = get(&client(&pki, None), &base, &token).await;
+    assert_eq!(status, 401);
+}
+
+fn common_b64(segment: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(segment).unwrap()
 }

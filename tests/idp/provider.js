@@ -41,6 +41,14 @@ function configuration(keys) {
         redirect_uris: [],
       },
       {
+        client_id: 'mtls-machine',
+        client_secret: 'mtls-machine-secret',
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        tls_client_certificate_bound_access_tokens: true,
+      },
+      {
         client_id: 'web-app',
         client_secret: 'web-app-secret',
         grant_types: ['authorization_code'],
@@ -56,6 +64,16 @@ function configuration(keys) {
       clientCredentials: { enabled: true },
       // A token requested with a DPoP proof is bound to its key (`cnf.jkt`).
       dPoP: { enabled: true },
+      // Certificate-bound tokens (`cnf["x5t#S256"]`). Test-only: the client
+      // certificate comes in a header, as from a TLS-terminating proxy.
+      mTLS: {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        getCertificate: (ctx) => {
+          const pem = ctx.get('x-client-certificate');
+          return pem ? decodeURIComponent(pem) : undefined;
+        },
+      },
       resourceIndicators: {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf,

@@ -148,6 +148,25 @@ impl Provider {
         body["access_token"].as_str().unwrap_or_else(|| panic!("no access token: {body}")).to_owned()
     }
 
+    /// A JWT access token bound to the client certificate `certificate_pem`
+    /// (RFC 8705 §3), from the client credentials grant of the `mtls-machine`
+    /// client. The provider reads the certificate from a header, as it would
+    /// from a TLS-terminating proxy in front of it.
+    pub async fn certificate_bound_access_token(&self, resource: &str, scope: &str, certificate_pem: &str) -> String {
+        let encoded: String = form(&[("c", certificate_pem)]).trim_start_matches("c=").to_owned();
+        let response = client()
+            .post(format!("{}/token", self.issuer))
+            .basic_auth("mtls-machine", Some("mtls-machine-secret"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-client-certificate", encoded)
+            .body(form(&[("grant_type", "client_credentials"), ("resource", resource), ("scope", scope)]))
+            .send()
+            .await
+            .expect("token request");
+        let body: Value = response.json_value().await;
+        body["access_token"].as_str().unwrap_or_else(|| panic!("no access token: {body}")).to_owned()
+    }
+
     /// An ID token from the authorization code flow with PKCE and `nonce`,
     /// driven through the provider's development login and consent forms.
     pub async fn id_token(&self, nonce: &str) -> String {
