@@ -183,3 +183,74 @@ pub(crate) fn read_bearer(data: &[u8]) {
         verify_str(token);
     }
 }
+
+/// The DPoP pipeline of target `dpop`: one key, one token bound to it.
+struct Dpop {
+    server: tokenkind::http::ResourceServer<Api>,
+    key: tokenkind::dev::DpopKey,
+    token: String,
+}
+
+fn dpop() -> &'static Dpop {
+    static D: OnceLock<Dpop> = OnceLock::new();
+    D.get_or_init(|| {
+        let dev = tokenkind::dev::DevIssuer::new();
+        let key = tokenkind::dev::DpopKey::new();
+        let token = dev.access_token().scope("read:messages").expires_in(86_400).dpop_bound(&key).sign();
+        let server = tokenkind::http::ResourceServer::builder(dev.access_token_verifier::<Api>().build().unwrap())
+            .dpop(tokenkind::http::DpopPolicy::allowed())
+            .public_origin(API)
+            .build()
+            .unwrap();
+        Dpop { server, key, token }
+    })
+}
+
+/// Polls a future that completes without waiting (static keys, in-memory store).
+fn ready<F: Future>(f: F) -> F::Output {
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+/// Target `dpop`: the first byte picks what the rest is. `0`: the `DPoP`
+/// header of a request with the bound token; else a JSON object of claims
+/// laid over a valid proof's, signed with the bound key, whose header the
+/// second byte varies. Nothing panics; an accepted proof is bound.
+pub(crate) fn check_dpop(data: &[u8]) {
+    let d = dpop();
+    let Some((&mode, rest)) = data.split_first() else { return };
+    let authorization = format!("DPoP {}", d.token);
+    let proof = if mode == 0 {
+        rest.to_vec()
+    } else {
+        let Ok(serde_json::Value::Object(claims)) =
+            serde_json::from_slice::<serde_json::Value>(rest.get(1..).unwrap_or_default())
+        else {
+            return;
+        };
+        let mut builder = d.key.proof("GET", &format!("{API}/api/messages")).access_token(&d.token);
+        for (name, value) in claims {
+            builder = builder.claim(&name, value);
+        }
+        builder = match rest.first().copied().unwrap_or(0) % 4 {
+            0 => builder,
+            1 => builder.header("typ", "JWT"),
+            2 => builder.header("alg", "ES384"),
+            _ => builder.without_header("jwk"),
+        };
+        builder.sign().into_bytes()
+    };
+    let request = tokenkind::http::HttpRequest::new("GET", "/api/messages")
+        .header("authorization", authorization.as_bytes())
+        .header("dpop", &proof);
+    match ready(d.server.authenticate(&request)) {
+        Ok(token) => assert!(token.binding().is_sender_constrained()),
+        Err(rejection) => assert!(matches!(rejection.status(), 401 | 400 | 503), "{rejection:?}"),
+    }
+}

@@ -32,6 +32,13 @@ fn token_corpus_replays() {
 }
 
 #[test]
+fn dpop_corpus_replays() {
+    for (_, data) in corpus("dpop") {
+        harness::check_dpop(&data);
+    }
+}
+
+#[test]
 fn signed_claims_corpus_replays() {
     for (_, data) in corpus("signed_claims") {
         harness::verify_signed(&data);

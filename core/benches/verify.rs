@@ -6,9 +6,12 @@
 
 #![allow(missing_docs)]
 
+#[path = "support/paired.rs"]
+mod paired;
+
 use std::collections::HashSet;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
@@ -16,6 +19,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
+use paired::paired;
 use serde::Deserialize;
 use serde_json::Value;
 use tokenkind::dev::DevIssuer;
@@ -334,42 +338,6 @@ fn config() -> Criterion {
 }
 
 criterion_group! { name = benches; config = config(); targets = access_tokens, id_tokens, stages, scopes }
-
-/// Ratios measured in alternating batches (A, B, B, A, ...): drift of the
-/// machine's speed during a run (2 noisy cores) falls on both sides alike.
-/// Prints the median and the quartiles of the per-round ratios.
-fn paired(name: &str, mut a: impl FnMut() -> bool, mut b: impl FnMut() -> bool) {
-    const ROUNDS: usize = 40;
-    let batch = |f: &mut dyn FnMut() -> bool, n: u32| {
-        let start = Instant::now();
-        for _ in 0..n {
-            black_box(f());
-        }
-        start.elapsed().as_secs_f64()
-    };
-    // Batches of about 5 ms of the slower side.
-    let probe = batch(&mut a, 20).max(batch(&mut b, 20)) / 20.0;
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let n = ((0.005 / probe) as u32).max(10);
-    let mut ratios: Vec<f64> = (0..ROUNDS)
-        .map(|round| {
-            if round % 2 == 0 {
-                let ta = batch(&mut a, n);
-                ta / batch(&mut b, n)
-            } else {
-                let tb = batch(&mut b, n);
-                batch(&mut a, n) / tb
-            }
-        })
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    println!(
-        "{name:<40} {:.3}  (quartiles {:.3}–{:.3}, {ROUNDS} rounds of {n})",
-        ratios[ROUNDS / 2],
-        ratios[ROUNDS / 4],
-        ratios[3 * ROUNDS / 4]
-    );
-}
 
 fn paired_ratios() {
     println!("\npaired ratios (median of alternating batches)");
