@@ -78,8 +78,10 @@ pub trait ReplayStore: Send + Sync + 'static {
     fn insert_once(&self, key: ReplayKey, lifetime: Duration) -> ReplayFuture<'_>;
 }
 
-/// One shard: replay keys and when each expires (ms since the store's start).
-type Shard = Mutex<HashMap<[u8; 16], u64>>;
+/// One shard: replay keys and when each expires (ms since the store's start),
+/// and the earliest of those expiries (a full shard with none due refuses at
+/// once, without a sweep).
+type Shard = Mutex<(HashMap<[u8; 16], u64>, u64)>;
 
 /// The default [`ReplayStore`]: in memory, for one process.
 ///
@@ -122,7 +124,7 @@ impl MemoryReplayStore {
     pub fn with_capacity(capacity: usize) -> Self {
         let per_shard = capacity.max(SHARDS).div_ceil(SHARDS);
         Self {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new((HashMap::new(), u64::MAX))).collect(),
             per_shard,
             capacity: per_shard * SHARDS,
             start: Instant::now(),
@@ -131,7 +133,7 @@ impl MemoryReplayStore {
 
     /// How many proofs it holds now (expired ones included until swept).
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).len()).sum()
+        self.shards.iter().map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).0.len()).sum()
     }
 
     /// Whether it holds no proof.
@@ -147,21 +149,30 @@ impl MemoryReplayStore {
         let now = self.now_ms();
         let expires = now.saturating_add(u64::try_from(lifetime.as_millis()).unwrap_or(u64::MAX));
         let shard = usize::from(key.0[0]) % SHARDS;
-        let mut map = self.shards[shard].lock().unwrap_or_else(PoisonError::into_inner);
+        let mut guard = self.shards[shard].lock().unwrap_or_else(PoisonError::into_inner);
+        let (map, earliest) = &mut *guard;
         if let Some(until) = map.get_mut(&key.0) {
             if *until > now {
                 return Ok(false);
             }
             *until = expires;
+            *earliest = (*earliest).min(expires);
             return Ok(true);
         }
         if map.len() >= self.per_shard {
+            // Sweep only when an entry is due: a flood against a full store
+            // costs a lookup per proof, not a pass over the shard.
+            if *earliest > now {
+                return Err(ReplayStoreError::Full { capacity: self.capacity });
+            }
             map.retain(|_, until| *until > now);
+            *earliest = map.values().copied().min().unwrap_or(u64::MAX);
             if map.len() >= self.per_shard {
                 return Err(ReplayStoreError::Full { capacity: self.capacity });
             }
         }
         map.insert(key.0, expires);
+        *earliest = (*earliest).min(expires);
         Ok(true)
     }
 }
