@@ -85,8 +85,9 @@ type Shard = Mutex<(HashMap<[u8; 16], u64>, u64)>;
 
 /// The default [`ReplayStore`]: in memory, for one process.
 ///
-/// Memory is bounded: it holds at most `capacity` proofs (about 40 bytes
-/// each: 1,000,000 by default, about 40 MiB at most). Entries expire with
+/// Memory is bounded: it holds at most `capacity` proofs (about 50 bytes
+/// each with the hash table's overhead: 1,000,000 by default, about 50 MiB
+/// at most, as measured in BENCHMARKS.md). Entries expire with
 /// their proof's window; when the store is full of proofs still inside their
 /// window it refuses new ones with [`ReplayStoreError::Full`] (503) rather
 /// than forget one that could then be replayed.
