@@ -27,10 +27,11 @@ fn key(i: u8) -> ReplayKey {
 async fn a_key_is_accepted_once_and_expires() {
     let redis = RedisServer::start();
     let store = RedisReplayStore::new(&redis.url()).unwrap();
-    assert_eq!(store.insert_once(key(1), Duration::from_millis(300)).await, Ok(true));
-    assert_eq!(store.insert_once(key(1), Duration::from_millis(300)).await, Ok(false));
-    assert_eq!(store.insert_once(key(2), Duration::from_millis(300)).await, Ok(true));
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Lifetimes long enough that a slow machine cannot expire a key between two calls.
+    assert_eq!(store.insert_once(key(1), Duration::from_secs(2)).await, Ok(true));
+    assert_eq!(store.insert_once(key(1), Duration::from_secs(2)).await, Ok(false));
+    assert_eq!(store.insert_once(key(2), Duration::from_secs(2)).await, Ok(true));
+    tokio::time::sleep(Duration::from_millis(2200)).await;
     assert_eq!(store.insert_once(key(1), Duration::from_secs(60)).await, Ok(true));
     // Another prefix is another API.
     let other = RedisReplayStore::new(&redis.url()).unwrap().prefix("other-api:");
