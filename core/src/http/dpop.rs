@@ -380,8 +380,12 @@ fn check_type(typ: Option<&str>) -> Result<(), DpopError> {
 
 /// `alg` is one of the policy's asymmetric algorithms (check 5): never
 /// `none`, never HMAC.
+/// The fully-specified name `Ed25519` (RFC 9864 §2.2), which DPoP clients
+/// use for Ed25519 keys, is `EdDSA` with that curve: accepted where `EdDSA` is
+/// (the key must then be an Ed25519 `jwk`).
 fn check_algorithm(alg: &str, allowed: &[Algorithm]) -> Result<Algorithm, DpopError> {
-    match Algorithm::from_name(alg) {
+    let named = if alg == "Ed25519" { Some(Algorithm::EdDSA) } else { Algorithm::from_name(alg) };
+    match named {
         Some(a) if allowed.contains(&a) && !a.is_symmetric() => Ok(a),
         _ => Err(DpopError::DisallowedAlgorithm),
     }
@@ -566,6 +570,20 @@ mod tests {
         // Shared bytes: every instance accepts the others' nonces.
         let (a, b) = (DpopNonceKey::from_bytes([9; 32]), DpopNonceKey::from_bytes([9; 32]));
         assert!(b.accepts(&a.issue(5_000), 5_010, lifetime));
+    }
+
+    #[test]
+    fn proof_algorithms_come_from_the_policy_only() {
+        let all = DEFAULT_PROOF_ALGORITHMS;
+        assert_eq!(check_algorithm("ES256", &all), Ok(Algorithm::ES256));
+        assert_eq!(check_algorithm("EdDSA", &all), Ok(Algorithm::EdDSA));
+        // RFC 9864's fully-specified name for Ed25519.
+        assert_eq!(check_algorithm("Ed25519", &all), Ok(Algorithm::EdDSA));
+        assert_eq!(check_algorithm("Ed25519", &[Algorithm::ES256]), Err(DpopError::DisallowedAlgorithm));
+        for refused in ["none", "HS256", "ed25519", "Ed448", "ES256K", ""] {
+            assert_eq!(check_algorithm(refused, &all), Err(DpopError::DisallowedAlgorithm), "{refused}");
+        }
+        assert_eq!(check_algorithm("ES256", &[Algorithm::EdDSA]), Err(DpopError::DisallowedAlgorithm));
     }
 
     #[test]
