@@ -129,7 +129,10 @@ pub fn server_from_env(verifier: AccessTokenVerifier<Api>) -> Result<ResourceSer
     };
     let mut builder = ResourceServer::builder(verifier);
     match (policy, nonces) {
-        (Some(policy), true) => builder = builder.dpop(policy.nonces(DpopNonceKey::generate())),
+        (Some(policy), true) => {
+            let key = DpopNonceKey::generate().map_err(|e| e.to_string())?;
+            builder = builder.dpop(policy.nonces(key));
+        }
         (Some(policy), false) => builder = builder.dpop(policy),
         (None, true) => return Err("TOKENKIND_DPOP_NONCE needs TOKENKIND_DPOP=allowed or required".into()),
         (None, false) => {}

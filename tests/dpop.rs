@@ -564,7 +564,7 @@ fn dpop_nonce(r: &Rejection) -> String {
 
 #[tokio::test]
 async fn nonce_round_trip() {
-    let key = DpopNonceKey::generate();
+    let key = DpopNonceKey::generate().unwrap();
     let f = with_nonces(&key);
     let token = f.token();
     let first = f.refusal(&token, &f.proof(&token).sign()).await;
@@ -576,7 +576,7 @@ async fn nonce_round_trip() {
 
 #[tokio::test]
 async fn nonce_missing() {
-    let f = with_nonces(&DpopNonceKey::generate());
+    let f = with_nonces(&DpopNonceKey::generate().unwrap());
     let token = f.token();
     let r = f.refusal(&token, &f.proof(&token).sign()).await;
     assert_eq!(proof_error(&r), DpopError::UseNonce);
@@ -586,7 +586,7 @@ async fn nonce_missing() {
 
 #[tokio::test]
 async fn nonce_expired() {
-    let key = DpopNonceKey::generate();
+    let key = DpopNonceKey::generate().unwrap();
     let f = with_nonces(&key);
     let token = f.token();
     // A nonce from another server of the same key, issued long ago.
@@ -607,7 +607,7 @@ async fn nonce_expired() {
 
 #[tokio::test]
 async fn nonce_forged() {
-    let f = with_nonces(&DpopNonceKey::generate());
+    let f = with_nonces(&DpopNonceKey::generate().unwrap());
     let token = f.token();
     let forged = b64(&[1u8; 36]);
     assert_eq!(refused_with(&f, f.proof(&token).nonce(&forged), &token).await, DpopError::UseNonce);
@@ -616,8 +616,8 @@ async fn nonce_forged() {
 
 #[tokio::test]
 async fn nonce_from_another_key() {
-    let f = with_nonces(&DpopNonceKey::generate());
-    let other = with_nonces(&DpopNonceKey::generate());
+    let f = with_nonces(&DpopNonceKey::generate().unwrap());
+    let other = with_nonces(&DpopNonceKey::generate().unwrap());
     let token = f.token();
     let other_token = other.token();
     let foreign = dpop_nonce(&other.refusal(&other_token, &other.proof(&other_token).sign()).await);
@@ -626,8 +626,8 @@ async fn nonce_from_another_key() {
 
 #[tokio::test]
 async fn nonces_are_shared_by_instances_with_the_same_key() {
-    let key = DpopNonceKey::from_bytes([42; 32]);
-    let (a, b) = (with_nonces(&key), with_nonces(&DpopNonceKey::from_bytes([42; 32])));
+    let key = DpopNonceKey::from_bytes([42; 32]).unwrap();
+    let (a, b) = (with_nonces(&key), with_nonces(&DpopNonceKey::from_bytes([42; 32]).unwrap()));
     let token = b.token();
     let a_token = a.token();
     let nonce = dpop_nonce(&a.refusal(&a_token, &a.proof(&a_token).sign()).await);

@@ -56,7 +56,7 @@ fn challenges(r: &Response) -> Vec<String> {
 async fn check(serve: fn(ResourceServer<Api>) -> String) {
     let dev = DevIssuer::new();
     let key = DpopKey::new();
-    let base = serve(server(&dev, DpopPolicy::allowed().nonces(DpopNonceKey::generate())));
+    let base = serve(server(&dev, DpopPolicy::allowed().nonces(DpopNonceKey::generate().unwrap())));
     let url = format!("{base}/api/messages");
     let client = Client::new();
     let token = dev.access_token().subject("ada").scope("read:messages").dpop_bound(&key).sign();

@@ -50,7 +50,7 @@ pub enum DpopMode {
 /// # #[derive(Scopes)] enum Api { #[scope("read")] Read }
 /// # let verifier = tokenkind::dev::DevIssuer::new().access_token_verifier::<Api>().build()?;
 /// let server = ResourceServer::builder(verifier)
-///     .dpop(DpopPolicy::required().nonces(DpopNonceKey::generate()).proof_max_age(Duration::from_secs(120)))
+///     .dpop(DpopPolicy::required().nonces(DpopNonceKey::generate()?).proof_max_age(Duration::from_secs(120)))
 ///     .public_origin("https://api.example")
 ///     .build()?;
 /// # Ok::<(), tokenkind::ConfigError>(())
@@ -188,34 +188,38 @@ pub struct DpopNonceKey(Arc<LessSafeKey>);
 impl DpopNonceKey {
     /// A random key, for one instance (or share its bytes: use
     /// [`from_bytes`](Self::from_bytes) on every instance).
-    pub fn generate() -> Self {
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] when the system's random generator fails:
+    /// never a predictable key.
+    pub fn generate() -> Result<Self, ConfigError> {
         let mut bytes = [0u8; 32];
-        // The system generator fails only where nothing could run securely.
-        if SystemRandom::new().fill(&mut bytes).is_err() {
-            bytes = [0; 32];
-        }
+        SystemRandom::new().fill(&mut bytes).map_err(|_| ConfigError::Invalid(RANDOM_FAILED))?;
         Self::from_bytes(bytes)
     }
 
     /// A key from 32 secret bytes.
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        match UnboundKey::new(&AES_256_GCM, &bytes) {
-            Ok(key) => Self(Arc::new(LessSafeKey::new(key))),
-            // 32 bytes always make an AES-256 key.
-            Err(_) => unreachable_key(),
-        }
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] when the cryptographic library refuses the key.
+    pub fn from_bytes(bytes: [u8; 32]) -> Result<Self, ConfigError> {
+        UnboundKey::new(&AES_256_GCM, &bytes)
+            .map(|key| Self(Arc::new(LessSafeKey::new(key))))
+            .map_err(|_| ConfigError::Invalid("the DPoP nonce key was refused by the cryptographic library"))
     }
 
-    /// A fresh nonce, issued at `now` (seconds since the epoch).
-    pub(crate) fn issue(&self, now: i64) -> String {
+    /// A fresh nonce, issued at `now` (seconds since the epoch); `None` if
+    /// no fresh random IV can be had (a repeated AES-GCM IV would expose the
+    /// key), so the refusal then carries no nonce.
+    pub(crate) fn issue(&self, now: i64) -> Option<String> {
         let mut iv = [0u8; NONCE_LEN];
-        let _ = SystemRandom::new().fill(&mut iv);
+        SystemRandom::new().fill(&mut iv).ok()?;
         let mut sealed = now.to_be_bytes().to_vec();
-        let _ = self.0.seal_in_place_append_tag(Nonce::assume_unique_for_key(iv), Aad::from(NONCE_AAD), &mut sealed);
+        self.0.seal_in_place_append_tag(Nonce::assume_unique_for_key(iv), Aad::from(NONCE_AAD), &mut sealed).ok()?;
         let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
         out.extend_from_slice(&iv);
         out.extend_from_slice(&sealed);
-        URL_SAFE_NO_PAD.encode(out)
+        Some(URL_SAFE_NO_PAD.encode(out))
     }
 
     /// Whether `nonce` was sealed by this key at most `lifetime` ago (and not
@@ -237,12 +241,7 @@ impl DpopNonceKey {
 
 const NONCE_AAD: &[u8] = b"tokenkind dpop nonce v1";
 
-#[cold]
-fn unreachable_key() -> DpopNonceKey {
-    // AES-256 takes exactly 32 bytes, which `from_bytes` requires by type.
-    let fallback = UnboundKey::new(&AES_256_GCM, &[0x5a; 32]).ok().map(LessSafeKey::new);
-    DpopNonceKey(Arc::new(fallback.unwrap_or_else(|| unreachable!("AES-256-GCM accepts a 32-byte key"))))
-}
+const RANDOM_FAILED: &str = "the system's random generator failed: no DPoP nonce key can be made";
 
 impl fmt::Debug for DpopNonceKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -554,22 +553,22 @@ mod tests {
 
     #[test]
     fn nonces_are_sealed_with_their_issue_time() {
-        let key = DpopNonceKey::generate();
-        let nonce = key.issue(1_000);
+        let key = DpopNonceKey::generate().unwrap();
+        let nonce = key.issue(1_000).unwrap();
         let lifetime = Duration::from_secs(300);
         assert!(key.accepts(&nonce, 1_000, lifetime));
         assert!(key.accepts(&nonce, 1_300, lifetime));
         assert!(!key.accepts(&nonce, 1_301, lifetime));
         assert!(!key.accepts(&nonce, 900, lifetime), "issued more than a minute ahead");
-        assert!(!DpopNonceKey::generate().accepts(&nonce, 1_000, lifetime), "another key");
+        assert!(!DpopNonceKey::generate().unwrap().accepts(&nonce, 1_000, lifetime), "another key");
         let mut forged = nonce.clone().into_bytes();
         forged[20] = if forged[20] == b'A' { b'B' } else { b'A' };
         assert!(!key.accepts(core::str::from_utf8(&forged).unwrap(), 1_000, lifetime));
         assert!(!key.accepts("", 1_000, lifetime));
         assert!(!key.accepts("not base64!", 1_000, lifetime));
         // Shared bytes: every instance accepts the others' nonces.
-        let (a, b) = (DpopNonceKey::from_bytes([9; 32]), DpopNonceKey::from_bytes([9; 32]));
-        assert!(b.accepts(&a.issue(5_000), 5_010, lifetime));
+        let (a, b) = (DpopNonceKey::from_bytes([9; 32]).unwrap(), DpopNonceKey::from_bytes([9; 32]).unwrap());
+        assert!(b.accepts(&a.issue(5_000).unwrap(), 5_010, lifetime));
     }
 
     #[test]
@@ -593,7 +592,7 @@ mod tests {
         assert!(matches!(DpopPolicy::allowed().algorithms(&[]).check(), Err(ConfigError::Invalid(_))));
         assert!(matches!(DpopPolicy::allowed().proof_max_age(Duration::MAX).check(), Err(ConfigError::Invalid(_))));
         assert!(matches!(
-            DpopPolicy::allowed().nonces(DpopNonceKey::generate()).nonce_lifetime(Duration::ZERO).check(),
+            DpopPolicy::allowed().nonces(DpopNonceKey::generate().unwrap()).nonce_lifetime(Duration::ZERO).check(),
             Err(ConfigError::Invalid(_))
         ));
         assert_eq!(DpopPolicy::required().algs(), "ES256 ES384 EdDSA PS256 RS256");

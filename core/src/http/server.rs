@@ -352,7 +352,7 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
         let cx = ProofContext { method: request.method, uri: self.request_uri(request), access_token: raw, now };
         let checked = check_proof(proof, policy, &cx).map_err(|e| {
             let nonce = match (&e, &policy.nonces) {
-                (DpopError::UseNonce, Some((key, _))) => Some(key.issue(now)),
+                (DpopError::UseNonce, Some((key, _))) => key.issue(now),
                 _ => None,
             };
             proof_error(e).with_dpop_nonce(nonce)
