@@ -71,6 +71,23 @@ pub mod __private {
         ScopeMarker, Scoped, Scopes, SenderConstrained, closest_scope, position,
     };
     pub use crate::token::{AccessToken, AccessTokenType};
+    #[cfg(feature = "tonic")]
+    pub use crate::web::tonic::guard as tonic_guard;
     pub use ::core;
     pub use ::serde;
+
+    /// Implemented by nothing: a gRPC method guard without the `tonic` feature.
+    #[cfg(not(feature = "tonic"))]
+    #[diagnostic::on_unimplemented(
+        message = "`#[requires_scope]` on a gRPC method needs tokenkind's `tonic` feature",
+        label = "this method takes a tonic `Request`",
+        note = "enable it in Cargo.toml: `tokenkind = {{ version = \"…\", features = [\"tonic\"] }}`"
+    )]
+    pub trait TonicFeature {}
+
+    /// Stands in for the guard of a gRPC method when the `tonic` feature is off.
+    #[cfg(not(feature = "tonic"))]
+    pub fn tonic_guard<G, T: TonicFeature>(_: &T) -> ::core::result::Result<G, ::core::convert::Infallible> {
+        unreachable!("TonicFeature has no implementations")
+    }
 }

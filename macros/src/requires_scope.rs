@@ -40,9 +40,13 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         }
     };
     let guarded = guarded_parameter(&cx, &mut func.sig);
+    let grpc = guarded.and_then(|index| grpc_request(&cx, &func, index));
     match (cx.check(), args, guarded) {
         (Ok(()), Some(args), Some(index)) => {
             rewrite(&mut func, index, &args);
+            if let Some(request) = grpc {
+                bind_from_request(&mut func, index, &request);
+            }
             func.into_token_stream()
         }
         (Err(err), ..) => {
@@ -167,6 +171,86 @@ fn guarded_parameter(cx: &Ctxt, sig: &mut Signature) -> Option<usize> {
         return None;
     }
     Some(index)
+}
+
+/// A gRPC method, whose signature tonic fixes: `&self`, a `Request<T>`,
+/// and the guarded token as an extra parameter that the attribute takes
+/// out again. Returns the request parameter's name.
+fn grpc_request(cx: &Ctxt, func: &ImplItemFn, guarded: usize) -> Option<syn::Ident> {
+    let sig = &func.sig;
+    sig.receiver()?;
+    let request = sig.inputs.iter().enumerate().find_map(|(i, arg)| {
+        let typed = typed(arg).filter(|_| i != guarded)?;
+        let segment = last_segment(&typed.ty)?;
+        (segment.ident == "Request" && matches!(segment.arguments, syn::PathArguments::AngleBracketed(_)))
+            .then_some(typed)
+    })?;
+    let syn::Pat::Ident(name) = &*request.pat else {
+        cx.error_spanned_by(
+            &request.pat,
+            "`#[requires_scope]` reads the token from the gRPC request: give the request parameter a name, \
+             as in `request: Request<T>`",
+        );
+        return None;
+    };
+    if sig.asyncness.is_none() && async_trait_block(&func.block).is_none() {
+        cx.error_spanned_by(&sig.fn_token, "`#[requires_scope]` on a gRPC method needs an `async fn`");
+        return None;
+    }
+    Some(name.ident.clone())
+}
+
+/// The `async move { … }` block of a method `#[async_trait]` (which tonic's
+/// service traits use) already rewrote: `Box::pin(async move { … })`.
+fn async_trait_block(block: &syn::Block) -> Option<&syn::Block> {
+    let Some(syn::Stmt::Expr(syn::Expr::Call(call), None)) = block.stmts.last() else { return None };
+    let syn::Expr::Path(callee) = &*call.func else { return None };
+    if !callee.path.segments.last().is_some_and(|s| s.ident == "pin") || call.args.len() != 1 {
+        return None;
+    }
+    match call.args.first() {
+        Some(syn::Expr::Async(future)) => Some(&future.block),
+        _ => None,
+    }
+}
+
+fn async_trait_block_mut(block: &mut syn::Block) -> Option<&mut syn::Block> {
+    let Some(syn::Stmt::Expr(syn::Expr::Call(call), None)) = block.stmts.last_mut() else { return None };
+    match call.args.first_mut() {
+        Some(syn::Expr::Async(future)) => Some(&mut future.block),
+        _ => None,
+    }
+}
+
+/// Takes the guarded parameter out of a gRPC method's signature and binds it
+/// at the top of the body to the guard checked against the request: a
+/// refusal returns its `tonic::Status`.
+fn bind_from_request(func: &mut ImplItemFn, index: usize, request: &syn::Ident) {
+    let removed = func.sig.inputs.iter().nth(index).cloned();
+    func.sig.inputs = core::mem::take(&mut func.sig.inputs)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, arg)| (i != index).then_some(arg))
+        .collect();
+    let Some(FnArg::Typed(param)) = removed else { return };
+    let (pat, ty) = (&param.pat, &param.ty);
+    let statement: syn::Stmt = syn::parse_quote_spanned! {ty.span()=>
+        let #pat: #ty = match ::tokenkind::__private::tonic_guard(&#request) {
+            ::core::result::Result::Ok(guard) => guard,
+            ::core::result::Result::Err(status) => {
+                return ::core::result::Result::Err(::core::convert::From::from(status));
+            }
+        };
+    };
+    let body = if func.sig.asyncness.is_some() {
+        &mut func.block
+    } else {
+        match async_trait_block_mut(&mut func.block) {
+            Some(block) => block,
+            None => return,
+        }
+    };
+    body.stmts.insert(0, statement);
 }
 
 fn typed(arg: &FnArg) -> Option<&PatType> {

@@ -18,6 +18,10 @@
 //! | malformed request (two `Authorization` headers, a JWT under another scheme, a token in the URL, two `access_token` parameters) | 400 | `Bearer realm="…", error="invalid_request", error_description="…"` |
 //! | no verification keys available | 503 | none; `Retry-After: 5` |
 //!
+//! With [protected-resource metadata](ResourceServerBuilder::protected_resource_metadata)
+//! (RFC 9728), every challenge also names the metadata document:
+//! `resource_metadata="https://api.example/.well-known/oauth-protected-resource/v1"`.
+//!
 //! Each response has a small JSON body `{"error": "…", "error_description": "…"}`
 //! unless the server was given its own with
 //! [`ResourceServerBuilder::rejection_body`]. Descriptions are fixed, short
@@ -26,6 +30,7 @@
 
 mod bearer;
 pub mod dpop;
+mod metadata;
 #[cfg(feature = "redis")]
 mod redis;
 mod rejection;
@@ -34,8 +39,9 @@ mod server;
 
 pub use self::bearer::{BearerError, parse_authorization};
 pub use self::dpop::{DpopError, DpopMode, DpopNonceKey, DpopPolicy};
+pub use self::metadata::{ProtectedResourceMetadata, ResourceMetadata, WELL_KNOWN};
 #[cfg(feature = "redis")]
 pub use self::redis::{DEFAULT_REDIS_TIMEOUT, RedisReplayStore};
 pub use self::rejection::{Rejection, RejectionBody};
 pub use self::replay::{MemoryReplayStore, ReplayFuture, ReplayKey, ReplayStore, ReplayStoreError};
-pub use self::server::{ClientCertificate, HttpRequest, ResourceServer, ResourceServerBuilder};
+pub use self::server::{Authenticated, ClientCertificate, HttpRequest, ResourceServer, ResourceServerBuilder};

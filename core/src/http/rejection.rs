@@ -55,6 +55,8 @@ pub struct Rejection {
     used: Option<Scheme>,
     /// A fresh server nonce, sent as `DPoP-Nonce` (RFC 9449 §9).
     dpop_nonce: Option<String>,
+    /// The protected-resource metadata URL each challenge names (RFC 9728 §5.1).
+    resource_metadata: Option<Arc<str>>,
 }
 
 /// The schemes a resource server accepts.
@@ -89,13 +91,19 @@ impl Rejection {
             RejectionSource::Replay => Kind::Unavailable("the DPoP replay store cannot answer"),
         };
         let accepts = Accepts { bearer: true, dpop: None };
-        Self { kind: Box::new(kind), realm, body, accepts, used: None, dpop_nonce: None }
+        Self { kind: Box::new(kind), realm, body, accepts, used: None, dpop_nonce: None, resource_metadata: None }
     }
 
     /// Sets the schemes answered with a challenge and the one the client used.
     pub(crate) fn with_schemes(mut self, accepts: Accepts, used: Option<Scheme>) -> Self {
         self.accepts = accepts;
         self.used = used;
+        self
+    }
+
+    /// Names the protected-resource metadata URL in every challenge.
+    pub(crate) fn with_resource_metadata(mut self, url: Option<Arc<str>>) -> Self {
+        self.resource_metadata = url;
         self
     }
 
@@ -113,6 +121,11 @@ impl Rejection {
         }
     }
 
+    /// The protected-resource metadata URL its challenges name (RFC 9728 §5.1), if any.
+    pub fn resource_metadata(&self) -> Option<&str> {
+        self.resource_metadata.as_deref()
+    }
+
     /// The fresh server nonce this refusal sends in `DPoP-Nonce`, if any.
     pub fn dpop_nonce(&self) -> Option<&str> {
         self.dpop_nonce.as_deref()
@@ -120,7 +133,7 @@ impl Rejection {
 
     /// The server cannot check tokens at all (an adapter found no
     /// [`ResourceServer`](super::ResourceServer) or verifier to use).
-    #[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "axum", feature = "actix-web", feature = "tonic")), allow(dead_code))]
     pub(crate) fn misconfigured(what: &'static str) -> Self {
         Self {
             kind: Box::new(Kind::Misconfigured(what)),
@@ -129,6 +142,7 @@ impl Rejection {
             accepts: Accepts::default(),
             used: None,
             dpop_nonce: None,
+            resource_metadata: None,
         }
     }
 
@@ -141,6 +155,31 @@ impl Rejection {
             Kind::Scope(_) => 403,
             Kind::Unavailable(_) => 503,
             Kind::Misconfigured(_) => 500,
+        }
+    }
+
+    /// The gRPC status code of this refusal, for gRPC services: `UNAUTHENTICATED`
+    /// (16) where HTTP answers 401 or 400 (no valid credentials),
+    /// `PERMISSION_DENIED` (7) for 403, `UNAVAILABLE` (14) for 503 (and for
+    /// a server that cannot check tokens at all): never `INTERNAL`.
+    ///
+    /// ```
+    /// # use tokenkind::{Scopes, http::{HttpRequest, ResourceServer}};
+    /// # #[derive(Scopes)] enum Api { #[scope("read")] Read }
+    /// # let server = ResourceServer::new(tokenkind::dev::DevIssuer::new().access_token_verifier::<Api>().build()?);
+    /// # let waker = std::task::Waker::noop();
+    /// # let request = HttpRequest::new("POST", "/messages.Messages/List");
+    /// # let mut f = std::pin::pin!(server.authenticate(&request));
+    /// # let std::task::Poll::Ready(result) = f.as_mut().poll(&mut std::task::Context::from_waker(waker)) else { panic!() };
+    /// let refused = result.unwrap_err();
+    /// assert_eq!((refused.status(), refused.grpc_code()), (401, 16));
+    /// # Ok::<(), tokenkind::ConfigError>(())
+    /// ```
+    pub fn grpc_code(&self) -> u16 {
+        match self.status() {
+            400 | 401 => 16,
+            403 => 7,
+            _ => 14,
         }
     }
 
@@ -240,6 +279,9 @@ impl Rejection {
                     Scheme::Bearer => format!("Bearer realm=\"{}\"", quoted(&self.realm)),
                     Scheme::Dpop => format!("DPoP realm=\"{}\"", quoted(&self.realm)),
                 };
+                if let Some(url) = &self.resource_metadata {
+                    let _ = write!(v, ", resource_metadata=\"{}\"", quoted(url));
+                }
                 if Some(scheme) == carrying {
                     self.write_error(&mut v);
                 }

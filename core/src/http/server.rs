@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::bearer::{BearerError, Scheme, find_credentials};
 use super::dpop::{DpopError, DpopMode, DpopPolicy, ProofContext, check_proof, normalize_uri};
+use super::metadata::{Enforced, ProtectedResourceMetadata, ResourceMetadata, generate};
 use super::rejection::{Accepts, BodyFn, Rejection, RejectionBody, RejectionSource};
 use super::replay::ReplayKey;
 use crate::claims::{AccessClaims, NoClaims};
@@ -211,6 +212,9 @@ struct Policy<S: Scopes, C: AccessClaims> {
     /// `scheme://host[:port]`, normalised, without a trailing slash.
     public_origin: Option<String>,
     accepts: Accepts,
+    metadata: Option<ProtectedResourceMetadata>,
+    /// The metadata URL every challenge names (RFC 9728 §5.1).
+    metadata_url: Option<Arc<str>>,
 }
 
 /// Configures a [`ResourceServer`].
@@ -222,6 +226,7 @@ pub struct ResourceServerBuilder<S: Scopes, C: AccessClaims = NoClaims> {
     body: Option<BodyFn>,
     dpop: Option<DpopPolicy>,
     public_origin: Option<String>,
+    metadata: Option<ResourceMetadata>,
 }
 
 impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
@@ -231,14 +236,31 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
     pub fn new(verifier: AccessTokenVerifier<S, C>) -> Self {
         let realm = Arc::from(verifier.audience());
         let accepts = Accepts { bearer: true, dpop: None };
-        let policy =
-            Policy { verifier, realm, allow_query: false, body: None, dpop: None, public_origin: None, accepts };
+        let policy = Policy {
+            verifier,
+            realm,
+            allow_query: false,
+            body: None,
+            dpop: None,
+            public_origin: None,
+            accepts,
+            metadata: None,
+            metadata_url: None,
+        };
         Self { inner: Arc::new(policy) }
     }
 
     /// Starts a resource server around `verifier` with its own policy.
     pub fn builder(verifier: AccessTokenVerifier<S, C>) -> ResourceServerBuilder<S, C> {
-        ResourceServerBuilder { verifier, realm: None, allow_query: false, body: None, dpop: None, public_origin: None }
+        ResourceServerBuilder {
+            verifier,
+            realm: None,
+            allow_query: false,
+            body: None,
+            dpop: None,
+            public_origin: None,
+            metadata: None,
+        }
     }
 
     /// The verifier.
@@ -254,6 +276,13 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
     /// The DPoP policy, when DPoP is on.
     pub fn dpop(&self) -> Option<&DpopPolicy> {
         self.inner.dpop.as_ref()
+    }
+
+    /// The protected-resource metadata (RFC 9728) this server serves and names
+    /// in its challenges, when configured with
+    /// [`protected_resource_metadata`](ResourceServerBuilder::protected_resource_metadata).
+    pub fn metadata(&self) -> Option<&ProtectedResourceMetadata> {
+        self.inner.metadata.as_ref()
     }
 
     /// Whether a token is accepted in the `access_token` URL query parameter.
@@ -402,12 +431,32 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
         request: &HttpRequest<'_>,
     ) -> Result<Scoped<AccessToken<S, C>, R, B>, Rejection> {
         let token = self.authenticate(request).await?;
+        self.require(token)
+    }
+
+    /// Checks an already verified token against a guard's requirements, as
+    /// [`authorize`](Self::authorize) does after verifying.
+    pub(crate) fn require<R: Requirement<S>, B: BindingRequirement>(
+        &self,
+        token: AccessToken<S, C>,
+    ) -> Result<Scoped<AccessToken<S, C>, R, B>, Rejection> {
         let used = if token.binding().is_sender_constrained() { Scheme::Dpop } else { Scheme::Bearer };
         Scoped::check(token).map_err(|e| {
             // The client must come back with DPoP: the error goes on that challenge.
             let used = if e == Error::SenderConstraintRequired { Scheme::Dpop } else { used };
             self.refuse(RejectionSource::Token(e), Some(used))
         })
+    }
+
+    /// The refusal of a request without credentials where a token is required.
+    pub(crate) fn no_credentials(&self) -> Rejection {
+        self.refuse(RejectionSource::Bearer(BearerError::Missing), None)
+    }
+
+    /// Whether `self` and `other` are clones of one resource server.
+    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
+    pub(crate) fn same(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
     }
 
     /// The HTTP answer to `error`, for checks of your own (for example a
@@ -418,9 +467,91 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
 
     fn refuse(&self, source: RejectionSource, used: Option<Scheme>) -> Rejection {
         let rejection = Rejection::new(source, self.inner.realm.clone(), self.inner.body.clone())
-            .with_schemes(self.inner.accepts.clone(), used);
+            .with_schemes(self.inner.accepts.clone(), used)
+            .with_resource_metadata(self.inner.metadata_url.clone());
         rejection.trace(self.inner.verifier.issuer());
         rejection
+    }
+}
+
+/// A request the pipeline has run on: put in the request's extensions by
+/// the tower layer ([`AccessTokenLayer`](crate::web::tower::AccessTokenLayer),
+/// feature `tower`), where the axum extractors, the `#[requires_scope]`
+/// guards of tonic methods and your own code find it, so that a token is
+/// verified once per request.
+///
+/// It has no public constructor: a value in the extensions always comes
+/// from the pipeline, never from code that could forge one.
+pub struct Authenticated<S: Scopes, C: AccessClaims = NoClaims> {
+    server: ResourceServer<S, C>,
+    token: Option<AccessToken<S, C>>,
+}
+
+impl<S: Scopes, C: AccessClaims> Authenticated<S, C> {
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    pub(crate) fn new(server: ResourceServer<S, C>, token: Option<AccessToken<S, C>>) -> Self {
+        Self { server, token }
+    }
+
+    /// The verified token; `None` for an anonymous request that an
+    /// [optional](crate::web::tower::AccessTokenLayer::optional) layer let through.
+    pub fn token(&self) -> Option<&AccessToken<S, C>> {
+        self.token.as_ref()
+    }
+
+    /// The resource server that verified it.
+    pub fn server(&self) -> &ResourceServer<S, C> {
+        &self.server
+    }
+
+    /// The token, or the 401 refusal of a request without one, taking it.
+    #[cfg_attr(not(any(feature = "axum", feature = "tower")), allow(dead_code))]
+    pub(crate) fn into_token(self) -> Result<AccessToken<S, C>, Rejection> {
+        self.token.ok_or_else(|| self.server.no_credentials())
+    }
+
+    /// As [`authorize`](Self::authorize), taking the token.
+    #[cfg_attr(not(any(feature = "axum", feature = "tower")), allow(dead_code))]
+    pub(crate) fn into_guard<R: Requirement<S>, B: BindingRequirement>(
+        self,
+    ) -> Result<Scoped<AccessToken<S, C>, R, B>, Rejection> {
+        let server = self.server.clone();
+        server.require(self.into_token()?)
+    }
+
+}
+
+impl<S: Scopes, C: AccessClaims + Clone> Authenticated<S, C> {
+    /// The token, or the 401 refusal of a request without one.
+    ///
+    /// # Errors
+    /// The refusal of an anonymous request.
+    pub fn access_token(&self) -> Result<AccessToken<S, C>, Rejection> {
+        self.token.clone().ok_or_else(|| self.server.no_credentials())
+    }
+
+    /// The token checked against a guard's requirements (as
+    /// [`ResourceServer::authorize`], without verifying again).
+    ///
+    /// # Errors
+    /// 401 without a token or with a bearer token where a sender-constrained
+    /// one is required; 403 when a required scope was not granted.
+    pub fn authorize<R: Requirement<S>, B: BindingRequirement>(
+        &self,
+    ) -> Result<Scoped<AccessToken<S, C>, R, B>, Rejection> {
+        self.server.require(self.access_token()?)
+    }
+}
+
+impl<S: Scopes, C: AccessClaims + Clone> Clone for Authenticated<S, C> {
+    fn clone(&self) -> Self {
+        Self { server: self.server.clone(), token: self.token.clone() }
+    }
+}
+
+impl<S: Scopes, C: AccessClaims> fmt::Debug for Authenticated<S, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticated").field("anonymous", &self.token.is_none()).finish_non_exhaustive()
     }
 }
 
@@ -482,12 +613,30 @@ impl<S: Scopes, C: AccessClaims> ResourceServerBuilder<S, C> {
         self
     }
 
+    /// Serves OAuth 2.0 Protected Resource Metadata (RFC 9728) and names its
+    /// URL in every challenge (`resource_metadata="…"`, §5.1). The document
+    /// is generated from what this server enforces: `resource` is the
+    /// verifier's audience (which must then be an `https` URL, RFC 9728
+    /// §1.2; `http` only on a loopback host), `authorization_servers` its
+    /// issuer, `scopes_supported` every scope of the scope enum,
+    /// `bearer_methods_supported` `header` (and `query` when
+    /// [allowed](Self::allow_access_token_in_query)), and the DPoP members
+    /// when DPoP is on. `metadata` adds what the code cannot know.
+    ///
+    /// Serve it with the adapter of your framework (the tower layer answers
+    /// it by itself); see [`ProtectedResourceMetadata`].
+    pub fn protected_resource_metadata(mut self, metadata: ResourceMetadata) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+
     /// Checks the policy and builds the resource server.
     ///
     /// # Errors
     /// [`ConfigError::Empty`] for an empty realm; [`ConfigError::Invalid`]
     /// for a DPoP policy out of range; [`ConfigError::Url`] for a public
-    /// origin that is not `http(s)://host[:port]`.
+    /// origin that is not `http(s)://host[:port]`, or, with protected-resource
+    /// metadata, an audience that is not a resource identifier.
     pub fn build(self) -> Result<ResourceServer<S, C>, ConfigError> {
         let realm: Arc<str> = match self.realm {
             Some(realm) if realm.is_empty() => return Err(ConfigError::Empty("realm")),
@@ -513,6 +662,20 @@ impl<S: Scopes, C: AccessClaims> ResourceServerBuilder<S, C> {
             bearer: self.dpop.as_ref().is_none_or(|d| d.mode == DpopMode::Allowed),
             dpop: self.dpop.as_ref().map(|d| Arc::from(d.algs())),
         };
+        let metadata = match &self.metadata {
+            None => None,
+            Some(config) => {
+                let enforced = Enforced {
+                    resource: self.verifier.audience(),
+                    issuer: self.verifier.issuer(),
+                    scopes: S::NAMES,
+                    allow_query: self.allow_query,
+                    dpop: self.dpop.as_ref(),
+                };
+                Some(generate(&enforced, config)?)
+            }
+        };
+        let metadata_url = metadata.as_ref().map(|m| Arc::from(m.url()));
         let policy = Policy {
             verifier: self.verifier,
             realm,
@@ -521,6 +684,8 @@ impl<S: Scopes, C: AccessClaims> ResourceServerBuilder<S, C> {
             dpop: self.dpop,
             public_origin,
             accepts,
+            metadata,
+            metadata_url,
         };
         Ok(ResourceServer { inner: Arc::new(policy) })
     }
@@ -542,6 +707,7 @@ impl<S: Scopes, C: AccessClaims> fmt::Debug for ResourceServer<S, C> {
             .field("custom_body", &self.inner.body.is_some())
             .field("dpop", &self.inner.dpop)
             .field("public_origin", &self.inner.public_origin)
+            .field("metadata", &self.inner.metadata_url)
             .finish()
     }
 }

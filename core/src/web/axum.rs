@@ -43,45 +43,42 @@
 
 use axum_core::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum_core::response::{IntoResponse, Response};
-use http::header::{CONTENT_TYPE, HeaderName};
+use http::header::CONTENT_TYPE;
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 
+use super::parts::request;
 use crate::claims::{AccessClaims, IdClaims};
-use crate::http::{BearerError, ClientCertificate, HttpRequest, Rejection, ResourceServer};
+use crate::http::{Authenticated, BearerError, Rejection, ResourceServer};
 use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes};
 use crate::token::{AccessToken, IdToken};
 
-/// The pipeline's view of an axum request: method, target, the scheme and
-/// `Host` it came with, and the credential headers.
-fn request(parts: &Parts) -> HttpRequest<'_> {
-    let target = parts.uri.path_and_query().map_or("/", http::uri::PathAndQuery::as_str);
-    let mut request = HttpRequest::new(parts.method.as_str(), target);
-    let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
-    if let Some(host) = host.or_else(|| parts.uri.authority().map(http::uri::Authority::as_str)) {
-        request = request.authority(parts.uri.scheme_str().unwrap_or("http"), host);
-    }
-    for name in [http::header::AUTHORIZATION.as_str(), "dpop"] {
-        request = parts.headers.get_all(name).iter().fold(request, |r, v| r.header(name, v.as_bytes()));
-    }
-    // Put there by the server's TLS accept code (see `ClientCertificate`).
-    if let Some(certificate) = parts.extensions.get::<ClientCertificate>() {
-        request = request.client_certificate(certificate.der());
-    }
-    request
+/// What the tower layer ([`AccessTokenLayer`](crate::web::tower::AccessTokenLayer))
+/// verified for this request, when it ran with this same resource server:
+/// taken, so the token is not verified a second time.
+fn verified<S: Scopes, C: AccessClaims + Send + Sync>(
+    parts: &mut Parts,
+    server: &ResourceServer<S, C>,
+) -> Option<Authenticated<S, C>> {
+    let done = parts.extensions.get::<Authenticated<S, C>>()?;
+    if done.server().same(server) { parts.extensions.remove::<Authenticated<S, C>>() } else { None }
 }
 
 impl<St, S, C> FromRequestParts<St> for AccessToken<S, C>
 where
     St: Send + Sync,
     S: Scopes,
-    C: AccessClaims + Send,
+    C: AccessClaims + Send + Sync,
     ResourceServer<S, C>: FromRef<St>,
 {
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Self::Rejection> {
-        ResourceServer::<S, C>::from_ref(state).authenticate(&request(parts)).await
+        let server = ResourceServer::<S, C>::from_ref(state);
+        match verified(parts, &server) {
+            Some(done) => done.into_token(),
+            None => server.authenticate(&request(parts)).await,
+        }
     }
 }
 
@@ -91,13 +88,17 @@ impl<St, S, C> OptionalFromRequestParts<St> for AccessToken<S, C>
 where
     St: Send + Sync,
     S: Scopes,
-    C: AccessClaims + Send,
+    C: AccessClaims + Send + Sync,
     ResourceServer<S, C>: FromRef<St>,
 {
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Option<Self>, Self::Rejection> {
-        ResourceServer::<S, C>::from_ref(state).authenticate_optional(&request(parts)).await
+        let server = ResourceServer::<S, C>::from_ref(state);
+        match verified(parts, &server) {
+            Some(done) => Ok(done.into_token().ok()),
+            None => server.authenticate_optional(&request(parts)).await,
+        }
     }
 }
 
@@ -107,7 +108,7 @@ impl<St, S, C, R, B> FromRequestParts<St> for Scoped<AccessToken<S, C>, R, B>
 where
     St: Send + Sync,
     S: Scopes,
-    C: AccessClaims + Send,
+    C: AccessClaims + Send + Sync,
     R: Requirement<S>,
     B: BindingRequirement,
     ResourceServer<S, C>: FromRef<St>,
@@ -115,7 +116,11 @@ where
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Self::Rejection> {
-        ResourceServer::<S, C>::from_ref(state).authorize::<R, B>(&request(parts)).await
+        let server = ResourceServer::<S, C>::from_ref(state);
+        match verified(parts, &server) {
+            Some(done) => done.into_guard(),
+            None => server.authorize::<R, B>(&request(parts)).await,
+        }
     }
 }
 
@@ -152,11 +157,7 @@ impl Rejection {
     }
 
     fn apply_headers(&self, headers: &mut http::HeaderMap) {
-        for (name, value) in self.headers() {
-            if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
-                headers.append(name, value);
-            }
-        }
+        super::parts::apply_headers(self, headers);
     }
 }
 
