@@ -49,7 +49,7 @@ use actix_web::http::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderName, Hea
 use actix_web::{FromRequest, HttpResponse, ResponseError, web};
 
 use crate::claims::AccessClaims;
-use crate::http::{ClientCertificate, HttpRequest, Rejection, ResourceServer};
+use crate::http::{ClientCertificate, HttpRequest, ProtectedResourceMetadata, Rejection, ResourceServer};
 use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes};
 use crate::token::AccessToken;
 
@@ -149,4 +149,33 @@ impl Rejection {
         }
         response
     }
+}
+
+/// The route that serves a resource server's protected-resource metadata
+/// (RFC 9728) at its path: `GET` answers the document.
+///
+/// ```
+/// use actix_web::App;
+/// use tokenkind::Scopes;
+/// use tokenkind::http::{ResourceMetadata, ResourceServer};
+/// # #[derive(Scopes)] enum Api { #[scope("read")] Read }
+/// # let dev = tokenkind::dev::DevIssuer::new().api_audience("https://api.example/v1");
+/// # let verifier = dev.access_token_verifier::<Api>().build()?;
+///
+/// let server = ResourceServer::builder(verifier).protected_resource_metadata(ResourceMetadata::new()).build()?;
+/// let metadata = server.metadata().expect("configured");
+/// let app = App::new()
+///     .service(tokenkind::web::actix::protected_resource_metadata(metadata))
+///     .app_data(server.clone());
+/// # let _ = app;
+/// # Ok::<(), tokenkind::ConfigError>(())
+/// ```
+pub fn protected_resource_metadata(metadata: &ProtectedResourceMetadata) -> actix_web::Resource {
+    let document = web::Bytes::copy_from_slice(metadata.document());
+    web::resource(metadata.path().to_owned()).route(web::get().to(move || {
+        let document = document.clone();
+        async move {
+            HttpResponse::Ok().insert_header((CONTENT_TYPE, ProtectedResourceMetadata::CONTENT_TYPE)).body(document)
+        }
+    }))
 }

@@ -49,7 +49,7 @@ use http::{HeaderValue, StatusCode};
 
 use super::parts::request;
 use crate::claims::{AccessClaims, IdClaims};
-use crate::http::{Authenticated, BearerError, Rejection, ResourceServer};
+use crate::http::{Authenticated, BearerError, ProtectedResourceMetadata, Rejection, ResourceServer};
 use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes};
 use crate::token::{AccessToken, IdToken};
 
@@ -122,6 +122,40 @@ where
             None => server.authorize::<R, B>(&request(parts)).await,
         }
     }
+}
+
+/// `200 OK` with the protected-resource metadata document (RFC 9728).
+impl IntoResponse for ProtectedResourceMetadata {
+    fn into_response(self) -> Response {
+        let mut response = self.document().to_vec().into_response();
+        response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(Self::CONTENT_TYPE));
+        response
+    }
+}
+
+/// A handler that serves a resource server's protected-resource metadata
+/// (RFC 9728); route it at the document's path.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use tokenkind::Scopes;
+/// use tokenkind::http::{ResourceMetadata, ResourceServer};
+/// # #[derive(Scopes)] enum Api { #[scope("read")] Read }
+/// # let dev = tokenkind::dev::DevIssuer::new().api_audience("https://api.example/v1");
+/// # let verifier = dev.access_token_verifier::<Api>().build()?;
+///
+/// let server = ResourceServer::builder(verifier).protected_resource_metadata(ResourceMetadata::new()).build()?;
+/// let metadata = server.metadata().expect("configured");
+/// let app: Router = Router::new()
+///     .route(metadata.path(), get(tokenkind::web::axum::protected_resource_metadata(metadata)))
+///     .with_state(server.clone());
+/// # Ok::<(), tokenkind::ConfigError>(())
+/// ```
+pub fn protected_resource_metadata(
+    metadata: &ProtectedResourceMetadata,
+) -> impl FnOnce() -> core::future::Ready<ProtectedResourceMetadata> + Clone + Send + Sync + 'static {
+    let metadata = metadata.clone();
+    move || core::future::ready(metadata)
 }
 
 impl IntoResponse for Rejection {
