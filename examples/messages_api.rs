@@ -22,13 +22,16 @@
 //!
 //! Routes: `GET /api/public` (no token needed), `GET /api/messages`
 //! (`read:messages`), `POST /api/messages` (`write:messages`),
-//! `DELETE /api/messages/{id}` (`delete:messages`), `GET /health`.
+//! `DELETE /api/messages/{id}` (`delete:messages`), `GET /health`, and the
+//! RFC 9728 metadata at `/.well-known/oauth-protected-resource` followed by
+//! the audience's path (when the audience is a URL).
 
 use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use tokenkind::http::ResourceServer;
+use tokenkind::web::axum::protected_resource_metadata;
 use tokenkind::{AccessToken, requires_scope};
 // The scope enum, the store and the environment handling, shared with the actix-web example.
 use tokenkind_suite::messages::{Api, Message, NewMessage, Store, print_try_it, server_from_env, verifier_from_env};
@@ -76,7 +79,12 @@ async fn health() -> &'static str {
 }
 
 fn app(server: ResourceServer<Api>) -> Router {
-    Router::new()
+    let mut router = Router::new();
+    // RFC 9728: where clients learn which issuer and scopes this API takes.
+    if let Some(metadata) = server.metadata() {
+        router = router.route(metadata.path(), get(protected_resource_metadata(metadata)));
+    }
+    router
         .route("/api/public", get(public))
         .route("/api/messages", get(list_messages).post(post_message))
         .route("/api/messages/{id}", delete(delete_message))

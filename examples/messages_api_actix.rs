@@ -49,8 +49,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let shared = api.clone();
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || {
-            App::new()
-                .app_data(shared.clone())
+            let mut app = App::new();
+            // RFC 9728: where clients learn which issuer and scopes this API takes.
+            if let Some(metadata) = shared.metadata() {
+                app = app.service(tokenkind::web::actix::protected_resource_metadata(metadata));
+            }
+            app.app_data(shared.clone())
                 .app_data(store.clone())
                 .route("/api/public", web::get().to(public))
                 .route("/api/messages", web::get().to(list_messages))

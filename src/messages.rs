@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use tokenkind::dev::{DevIssuer, DpopKey};
-use tokenkind::http::{DpopNonceKey, DpopPolicy, RedisReplayStore, ResourceServer};
+use tokenkind::http::{DpopNonceKey, DpopPolicy, RedisReplayStore, ResourceMetadata, ResourceServer};
 use tokenkind::{AccessTokenVerifier, Granted, KeySet, Profile, Scopes};
 
 /// The scopes this API declares.
@@ -110,7 +110,12 @@ pub fn verifier_from_env() -> Result<(AccessTokenVerifier<Api>, Option<DevIssuer
 /// | `TOKENKIND_DPOP_NONCE` | `1`: DPoP proofs must carry a server nonce (RFC 9449 §9) |
 /// | `TOKENKIND_REDIS_URL` | `redis://host:port/`: DPoP proofs are remembered in Redis, shared by every instance (default: in memory) |
 /// | `TOKENKIND_PUBLIC_ORIGIN` | the origin clients call (`https://api.example`), which DPoP proofs name in `htu`; default: the scheme and `Host` each request arrives with |
+///
+/// When the audience is a resource identifier (an `https` URL, or `http` on
+/// a loopback host), the server also has RFC 9728 protected-resource
+/// metadata, and every challenge names its URL.
 pub fn server_from_env(verifier: AccessTokenVerifier<Api>) -> Result<ResourceServer<Api>, String> {
+    let audience = verifier.audience().to_owned();
     let policy = match std::env::var("TOKENKIND_DPOP").as_deref() {
         Err(_) | Ok("off") => None,
         Ok("allowed") => Some(DpopPolicy::allowed()),
@@ -139,6 +144,13 @@ pub fn server_from_env(verifier: AccessTokenVerifier<Api>) -> Result<ResourceSer
     }
     if let Ok(origin) = std::env::var("TOKENKIND_PUBLIC_ORIGIN") {
         builder = builder.public_origin(origin);
+    }
+    // RFC 9728 metadata, at the location derived from the audience, when the
+    // audience is a resource identifier (an https URL; http on loopback).
+    if audience.starts_with("https://") || audience.starts_with("http://") {
+        builder = builder.protected_resource_metadata(ResourceMetadata::new().resource_name("Messages API"));
+    } else {
+        eprintln!("no protected-resource metadata: the audience {audience:?} is not a URL");
     }
     builder.build().map_err(|e| e.to_string())
 }
