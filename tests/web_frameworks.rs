@@ -53,6 +53,36 @@ mod axum_app {
     }
 }
 
+/// The axum app behind tokenkind's tower layer (optional, so the anonymous
+/// route stays open): the layer verifies, the extractors take its token.
+mod tower_app {
+    use super::*;
+    use axum::Router;
+    use axum::routing::get;
+    use tokenkind::web::tower::AccessTokenLayer;
+
+    async fn maybe(token: Option<AccessToken<Api>>) -> String {
+        token.map_or_else(|| "anonymous".to_owned(), |t| t.subject().to_owned())
+    }
+
+    pub(crate) fn serve(server: ResourceServer<Api>) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = Router::new()
+            .route("/both", get(both))
+            .route("/either", get(either))
+            .route("/maybe", get(maybe))
+            .with_state(server.clone())
+            .layer(AccessTokenLayer::new(server).optional());
+        tokio::spawn(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+        base
+    }
+}
+
 mod actix_app {
     use super::*;
     use actix_web::{App, HttpServer, web};
@@ -218,6 +248,18 @@ async fn actix_guards() {
     let dev = DevIssuer::new();
     let base = actix_app::serve(dev.access_token_verifier::<Api>().build().unwrap().into());
     check_guards(&base, &dev).await;
+}
+
+#[tokio::test]
+async fn tower_layer_guards() {
+    let dev = DevIssuer::new();
+    let base = tower_app::serve(dev.access_token_verifier::<Api>().build().unwrap().into());
+    check_guards(&base, &dev).await;
+}
+
+#[tokio::test]
+async fn tower_layer_options() {
+    check_options(tower_app::serve).await;
 }
 
 #[tokio::test]
