@@ -50,8 +50,13 @@ pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
             func.into_token_stream()
         }
         (Err(err), ..) => {
-            // The function as written (minus `#[token]`), so the only errors are ours.
+            // The function as written (minus `#[token]`), so the only errors
+            // are ours; a gRPC method without its extra token parameter, so
+            // that it still matches its trait.
             let mut out = err.into_compile_error();
+            if is_grpc_method(&func.sig) {
+                drop_token_parameter(&mut func);
+            }
             func.to_tokens(&mut out);
             out
         }
@@ -200,6 +205,56 @@ fn grpc_request(cx: &Ctxt, func: &ImplItemFn, guarded: usize) -> Option<syn::Ide
     Some(name.ident.clone())
 }
 
+/// Removes the parameter at `index` from the signature and returns it.
+fn take_parameter(sig: &mut Signature, index: usize) -> Option<FnArg> {
+    let mut removed = None;
+    sig.inputs = core::mem::take(&mut sig.inputs)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, arg)| {
+            if i == index {
+                removed = Some(arg);
+                None
+            } else {
+                Some(arg)
+            }
+        })
+        .collect();
+    removed
+}
+
+/// `&self` and a `Request<T>` parameter: a tonic service method.
+fn is_grpc_method(sig: &Signature) -> bool {
+    sig.receiver().is_some()
+        && sig.inputs.iter().filter_map(typed).any(|t| {
+            last_segment(&t.ty).is_some_and(|s| {
+                s.ident == "Request" && matches!(s.arguments, syn::PathArguments::AngleBracketed(_))
+            })
+        })
+}
+
+/// After an error: takes the token parameter (`AccessToken` or `IdToken`)
+/// out of a gRPC method and binds it to `unreachable!()` in the body, so that
+/// the only errors are the attribute's.
+fn drop_token_parameter(func: &mut ImplItemFn) {
+    let Some(index) = func
+        .sig
+        .inputs
+        .iter()
+        .position(|arg| typed(arg).is_some_and(|t| is_named(&t.ty, ACCESS_TOKEN) || is_named(&t.ty, ID_TOKEN)))
+    else {
+        return;
+    };
+    let Some(FnArg::Typed(param)) = take_parameter(&mut func.sig, index) else { return };
+    let (pat, ty) = (&param.pat, &param.ty);
+    let statement: syn::Stmt = syn::parse_quote!(let #pat: #ty = ::core::unreachable!(););
+    func.attrs.push(syn::parse_quote!(#[allow(unreachable_code, unused_variables, unused_assignments)]));
+    let body = if func.sig.asyncness.is_some() { Some(&mut func.block) } else { async_trait_block_mut(&mut func.block) };
+    if let Some(body) = body {
+        body.stmts.insert(0, statement);
+    }
+}
+
 /// The `async move { … }` block of a method `#[async_trait]` (which tonic's
 /// service traits use) already rewrote: `Box::pin(async move { … })`.
 fn async_trait_block(block: &syn::Block) -> Option<&syn::Block> {
@@ -226,13 +281,7 @@ fn async_trait_block_mut(block: &mut syn::Block) -> Option<&mut syn::Block> {
 /// at the top of the body to the guard checked against the request: a
 /// refusal returns its `tonic::Status`.
 fn bind_from_request(func: &mut ImplItemFn, index: usize, request: &syn::Ident) {
-    let removed = func.sig.inputs.iter().nth(index).cloned();
-    func.sig.inputs = core::mem::take(&mut func.sig.inputs)
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, arg)| (i != index).then_some(arg))
-        .collect();
-    let Some(FnArg::Typed(param)) = removed else { return };
+    let Some(FnArg::Typed(param)) = take_parameter(&mut func.sig, index) else { return };
     let (pat, ty) = (&param.pat, &param.ty);
     let statement: syn::Stmt = syn::parse_quote_spanned! {ty.span()=>
         let #pat: #ty = match ::tokenkind::__private::tonic_guard(&#request) {
