@@ -41,9 +41,42 @@ pub fn challenge(realm: &str, error: Option<(&str, &str)>, scope: Option<&str>) 
     format!("Bearer realm=\"{realm}\"{}{}", error.unwrap_or_default(), scope.unwrap_or_default())
 }
 
+/// The RFC 9728 §3.1 metadata location of a resource identifier:
+/// `/.well-known/oauth-protected-resource` inserted before its path.
+pub fn metadata_path_and_url(resource: &str) -> (String, String) {
+    let (scheme, rest) = resource.split_once("://").unwrap();
+    let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+    let path = if path == "/" { "" } else { path };
+    let well_known = format!("/.well-known/oauth-protected-resource{path}");
+    (well_known.clone(), format!("{scheme}://{authority}{well_known}"))
+}
+
+/// The exact `WWW-Authenticate` value for a refusal by a server with
+/// protected-resource metadata at `metadata`.
+pub fn challenge_with_metadata(
+    realm: &str,
+    metadata: &str,
+    error: Option<(&str, &str)>,
+    scope: Option<&str>,
+) -> String {
+    let error = error.map(|(code, description)| format!(", error=\"{code}\", error_description=\"{description}\""));
+    let scope = scope.map(|s| format!(", scope=\"{s}\""));
+    format!(
+        "Bearer realm=\"{realm}\", resource_metadata=\"{metadata}\"{}{}",
+        error.unwrap_or_default(),
+        scope.unwrap_or_default()
+    )
+}
+
+/// A refusal of the messages example, whose realm is its audience and whose
+/// challenges name its metadata document.
 fn assert_refusal(a: &Answer, status: u16, realm: &str, error: Option<(&str, &str)>, scope: Option<&str>) {
     assert_eq!(a.status.as_u16(), status, "{:?}", a.body);
-    assert_eq!(a.www_authenticate.as_deref(), Some(challenge(realm, error, scope).as_str()));
+    let (_, metadata) = metadata_path_and_url(realm);
+    assert_eq!(
+        a.www_authenticate.as_deref(),
+        Some(challenge_with_metadata(realm, &metadata, error, scope).as_str())
+    );
     assert_eq!(a.content_type.as_deref(), Some("application/json"));
     let code = error.map_or("unauthorized", |(c, _)| c);
     assert_eq!(a.body["error"], code, "{:?}", a.body);
@@ -61,6 +94,21 @@ pub async fn check_messages_api(base: &str, dev: &DevIssuer) {
     let writer = dev.access_token().subject("bob").scope("read:messages write:messages").sign();
     let deleter = dev.access_token().subject("eve").scope("delete:messages").sign();
     let id_token = dev.id_token().subject("ada").nonce("n").sign();
+
+    // RFC 9728: the document at the location derived from the audience, served without a token.
+    let (path, _) = metadata_path_and_url(realm);
+    let a = get(&client, &url(&path), None).await;
+    assert_eq!((a.status, a.content_type.as_deref()), (StatusCode::OK, Some("application/json")));
+    assert_eq!(
+        a.body,
+        json!({
+            "resource": realm,
+            "authorization_servers": [dev.issuer()],
+            "scopes_supported": ["read:messages", "write:messages", "delete:messages"],
+            "bearer_methods_supported": ["header"],
+            "resource_name": "Messages API",
+        })
+    );
 
     // Health and the public route.
     let a = get(&client, &url("/health"), None).await;
