@@ -172,3 +172,49 @@ async fn a_dpop_client_library_calls_the_example_with_a_token_bound_by_the_provi
     assert!(challenge_of(&seen["other_url"]).contains("the DPoP proof is for another request"), "{seen}");
     assert_eq!(status_of(&seen["fresh"]), 200, "{seen}");
 }
+
+/// Runs the MCP TypeScript SDK's protected-resource discovery (npm) against
+/// `server_url`; returns what it saw.
+fn mcp_discovery(server_url: &str) -> serde_json::Value {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("idp");
+    let out = Command::new("node")
+        .arg("mcp-discovery.js")
+        .arg(server_url)
+        .current_dir(dir)
+        .output()
+        .expect("node runs the MCP discovery");
+    assert!(out.status.success(), "the MCP discovery failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("the discovery prints JSON")
+}
+
+#[tokio::test]
+async fn an_mcp_client_finds_the_authorization_server_from_the_examples_metadata() {
+    let provider = Provider::start();
+    // The API is served at its own resource identifier, as an MCP server is.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let audience = format!("http://127.0.0.1:{port}/api");
+    let (_example, _) = start_example(&[
+        ("TOKENKIND_ISSUER", &provider.issuer),
+        ("TOKENKIND_AUDIENCE", &audience),
+        ("PORT", &port),
+    ]);
+    let seen = mcp_discovery(&audience);
+    let metadata_url = format!("http://127.0.0.1:{port}/.well-known/oauth-protected-resource/api");
+    assert_eq!(seen["status"], 401, "{seen}");
+    assert_eq!(seen["resource_metadata_url"], metadata_url.as_str(), "{seen}");
+    let document = serde_json::json!({
+        "resource": audience,
+        "authorization_servers": [provider.issuer],
+        "scopes_supported": ["read:messages", "write:messages", "delete:messages"],
+        "bearer_methods_supported": ["header"],
+        "resource_name": "Messages API",
+    });
+    assert_eq!(seen["resource_metadata"], document, "{seen}");
+    assert_eq!(seen["path_aware"], document, "{seen}");
+    // The SDK found the provider from the document, and read its metadata.
+    assert_eq!(seen["authorization_server_url"], provider.issuer.as_str(), "{seen}");
+    assert_eq!(seen["authorization_server_issuer"], provider.issuer.as_str(), "{seen}");
+    assert!(seen["token_endpoint"].as_str().is_some_and(|t| t.starts_with(&provider.issuer)), "{seen}");
+    // And it accepts the document's resource for this server.
+    assert_eq!(seen["resource"], audience.as_str(), "{seen}");
+}
