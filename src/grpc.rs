@@ -31,7 +31,11 @@ fn message(m: crate::messages::Message) -> Message {
 #[tonic::async_trait]
 impl Messages for MessagesService {
     #[requires_scope("read:messages")]
-    async fn list(&self, request: Request<ListRequest>, token: AccessToken<Api>) -> Result<Response<ListReply>, Status> {
+    async fn list(
+        &self,
+        request: Request<ListRequest>,
+        token: AccessToken<Api>,
+    ) -> Result<Response<ListReply>, Status> {
         let _ = (request, token);
         Ok(Response::new(ListReply { messages: self.store.list().into_iter().map(message).collect() }))
     }

@@ -26,10 +26,7 @@ fn python() -> &'static Path {
         let venv = root().join("tests/grpc/.venv");
         let python = venv.join("bin/python");
         let ready = |p: &Path| {
-            std::process::Command::new(p)
-                .args(["-c", "import grpc, grpc_tools"])
-                .status()
-                .is_ok_and(|s| s.success())
+            std::process::Command::new(p).args(["-c", "import grpc, grpc_tools"]).status().is_ok_and(|s| s.success())
         };
         if ready(&python) {
             return Ok(python);
@@ -104,7 +101,10 @@ async fn an_id_token_gets_unauthenticated() {
     assert_eq!(answer["details"], "an ID token is not an access token");
     assert_eq!(
         answer["metadata"]["www-authenticate"],
-        challenge(dev.audience(), ", error=\"invalid_token\", error_description=\"an ID token is not an access token\"")
+        challenge(
+            dev.audience(),
+            ", error=\"invalid_token\", error_description=\"an ID token is not an access token\""
+        )
     );
 }
 

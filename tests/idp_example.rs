@@ -193,11 +193,8 @@ async fn an_mcp_client_finds_the_authorization_server_from_the_examples_metadata
     // The API is served at its own resource identifier, as an MCP server is.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
     let audience = format!("http://127.0.0.1:{port}/api");
-    let (_example, _) = start_example(&[
-        ("TOKENKIND_ISSUER", &provider.issuer),
-        ("TOKENKIND_AUDIENCE", &audience),
-        ("PORT", &port),
-    ]);
+    let (_example, _) =
+        start_example(&[("TOKENKIND_ISSUER", &provider.issuer), ("TOKENKIND_AUDIENCE", &audience), ("PORT", &port)]);
     let seen = mcp_discovery(&audience);
     let metadata_url = format!("http://127.0.0.1:{port}/.well-known/oauth-protected-resource/api");
     assert_eq!(seen["status"], 401, "{seen}");

@@ -157,10 +157,8 @@ async fn the_layer_answers_503_with_retry_after_when_no_keys_can_be_had() {
     let (closed, _) = listen();
     let jwks = format!("http://{}/jwks", closed.local_addr().unwrap());
     drop(closed);
-    let verifier = tokenkind::AccessTokenVerifier::<Api>::builder(dev.issuer(), dev.audience())
-        .jwks_uri(jwks)
-        .build()
-        .unwrap();
+    let verifier =
+        tokenkind::AccessTokenVerifier::<Api>::builder(dev.issuer(), dev.audience()).jwks_uri(jwks).build().unwrap();
     let app = Router::new().route("/open", get(|| async { "inner" })).layer(AccessTokenLayer::new(verifier));
     let base = serve_axum(app);
     let response =
@@ -218,11 +216,13 @@ async fn the_layer_serves_the_protected_resource_metadata_without_a_token() {
         .protected_resource_metadata(ResourceMetadata::new().resource_name("Messages API"))
         .build()
         .unwrap();
-    let app = Router::new().route("/api/messages", get(guarded)).with_state(server.clone()).layer(AccessTokenLayer::new(server));
+    let app = Router::new()
+        .route("/api/messages", get(guarded))
+        .with_state(server.clone())
+        .layer(AccessTokenLayer::new(server));
     let base = serve_axum(app);
     let client = Client::new();
-    let response =
-        client.get(format!("{base}/.well-known/oauth-protected-resource/api")).send().await.unwrap();
+    let response = client.get(format!("{base}/.well-known/oauth-protected-resource/api")).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(response.headers()["content-type"], "application/json");
     assert_eq!(

@@ -199,7 +199,7 @@ fn grpc_request(cx: &Ctxt, func: &ImplItemFn, guarded: usize) -> Option<syn::Ide
         return None;
     };
     if sig.asyncness.is_none() && async_trait_block(&func.block).is_none() {
-        cx.error_spanned_by(&sig.fn_token, "`#[requires_scope]` on a gRPC method needs an `async fn`");
+        cx.error_spanned_by(sig.fn_token, "`#[requires_scope]` on a gRPC method needs an `async fn`");
         return None;
     }
     Some(name.ident.clone())
@@ -227,9 +227,8 @@ fn take_parameter(sig: &mut Signature, index: usize) -> Option<FnArg> {
 fn is_grpc_method(sig: &Signature) -> bool {
     sig.receiver().is_some()
         && sig.inputs.iter().filter_map(typed).any(|t| {
-            last_segment(&t.ty).is_some_and(|s| {
-                s.ident == "Request" && matches!(s.arguments, syn::PathArguments::AngleBracketed(_))
-            })
+            last_segment(&t.ty)
+                .is_some_and(|s| s.ident == "Request" && matches!(s.arguments, syn::PathArguments::AngleBracketed(_)))
         })
 }
 
@@ -249,7 +248,8 @@ fn drop_token_parameter(func: &mut ImplItemFn) {
     let (pat, ty) = (&param.pat, &param.ty);
     let statement: syn::Stmt = syn::parse_quote!(let #pat: #ty = ::core::unreachable!(););
     func.attrs.push(syn::parse_quote!(#[allow(unreachable_code, unused_variables, unused_assignments)]));
-    let body = if func.sig.asyncness.is_some() { Some(&mut func.block) } else { async_trait_block_mut(&mut func.block) };
+    let body =
+        if func.sig.asyncness.is_some() { Some(&mut func.block) } else { async_trait_block_mut(&mut func.block) };
     if let Some(body) = body {
         body.stmts.insert(0, statement);
     }
@@ -260,7 +260,7 @@ fn drop_token_parameter(func: &mut ImplItemFn) {
 fn async_trait_block(block: &syn::Block) -> Option<&syn::Block> {
     let Some(syn::Stmt::Expr(syn::Expr::Call(call), None)) = block.stmts.last() else { return None };
     let syn::Expr::Path(callee) = &*call.func else { return None };
-    if !callee.path.segments.last().is_some_and(|s| s.ident == "pin") || call.args.len() != 1 {
+    if callee.path.segments.last().is_none_or(|s| s.ident != "pin") || call.args.len() != 1 {
         return None;
     }
     match call.args.first() {
@@ -287,7 +287,7 @@ fn bind_from_request(func: &mut ImplItemFn, index: usize, request: &syn::Ident) 
         let #pat: #ty = match ::tokenkind::__private::tonic_guard(&#request) {
             ::core::result::Result::Ok(guard) => guard,
             ::core::result::Result::Err(status) => {
-                return ::core::result::Result::Err(::core::convert::From::from(status));
+                return ::core::result::Result::Err(status);
             }
         };
     };

@@ -73,16 +73,31 @@ pub fn challenge_with_metadata(
 fn assert_refusal(a: &Answer, status: u16, realm: &str, error: Option<(&str, &str)>, scope: Option<&str>) {
     assert_eq!(a.status.as_u16(), status, "{:?}", a.body);
     let (_, metadata) = metadata_path_and_url(realm);
-    assert_eq!(
-        a.www_authenticate.as_deref(),
-        Some(challenge_with_metadata(realm, &metadata, error, scope).as_str())
-    );
+    assert_eq!(a.www_authenticate.as_deref(), Some(challenge_with_metadata(realm, &metadata, error, scope).as_str()));
     assert_eq!(a.content_type.as_deref(), Some("application/json"));
     let code = error.map_or("unauthorized", |(c, _)| c);
     assert_eq!(a.body["error"], code, "{:?}", a.body);
     if let Some((_, d)) = error {
         assert_eq!(a.body["error_description"], d);
     }
+}
+
+/// RFC 9728: the document at the location derived from the audience, served without a token.
+async fn check_metadata(client: &Client, base: &str, dev: &DevIssuer) {
+    let realm = dev.audience();
+    let (path, _) = metadata_path_and_url(realm);
+    let a = get(client, &format!("{base}{path}"), None).await;
+    assert_eq!((a.status, a.content_type.as_deref()), (StatusCode::OK, Some("application/json")));
+    assert_eq!(
+        a.body,
+        json!({
+            "resource": realm,
+            "authorization_servers": [dev.issuer()],
+            "scopes_supported": ["read:messages", "write:messages", "delete:messages"],
+            "bearer_methods_supported": ["header"],
+            "resource_name": "Messages API",
+        })
+    );
 }
 
 /// Every route, status and header of the messages API (see the README's table).
@@ -95,20 +110,7 @@ pub async fn check_messages_api(base: &str, dev: &DevIssuer) {
     let deleter = dev.access_token().subject("eve").scope("delete:messages").sign();
     let id_token = dev.id_token().subject("ada").nonce("n").sign();
 
-    // RFC 9728: the document at the location derived from the audience, served without a token.
-    let (path, _) = metadata_path_and_url(realm);
-    let a = get(&client, &url(&path), None).await;
-    assert_eq!((a.status, a.content_type.as_deref()), (StatusCode::OK, Some("application/json")));
-    assert_eq!(
-        a.body,
-        json!({
-            "resource": realm,
-            "authorization_servers": [dev.issuer()],
-            "scopes_supported": ["read:messages", "write:messages", "delete:messages"],
-            "bearer_methods_supported": ["header"],
-            "resource_name": "Messages API",
-        })
-    );
+    check_metadata(&client, base, dev).await;
 
     // Health and the public route.
     let a = get(&client, &url("/health"), None).await;

@@ -505,20 +505,19 @@ impl<S: Scopes, C: AccessClaims> Authenticated<S, C> {
     }
 
     /// The token, or the 401 refusal of a request without one, taking it.
-    #[cfg_attr(not(any(feature = "axum", feature = "tower")), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "axum", feature = "tonic")), allow(dead_code))]
     pub(crate) fn into_token(self) -> Result<AccessToken<S, C>, Rejection> {
         self.token.ok_or_else(|| self.server.no_credentials())
     }
 
     /// As [`authorize`](Self::authorize), taking the token.
-    #[cfg_attr(not(any(feature = "axum", feature = "tower")), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "axum", feature = "tonic")), allow(dead_code))]
     pub(crate) fn into_guard<R: Requirement<S>, B: BindingRequirement>(
         self,
     ) -> Result<Scoped<AccessToken<S, C>, R, B>, Rejection> {
         let server = self.server.clone();
         server.require(self.into_token()?)
     }
-
 }
 
 impl<S: Scopes, C: AccessClaims + Clone> Authenticated<S, C> {

@@ -40,6 +40,7 @@
 //! ```
 
 use core::fmt;
+use core::fmt::Write as _;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
@@ -117,7 +118,10 @@ impl<Svc: Clone, S: Scopes, C: AccessClaims> Clone for AccessTokenService<Svc, S
 
 impl<Svc, S: Scopes, C: AccessClaims> fmt::Debug for AccessTokenService<Svc, S, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessTokenService").field("server", &self.server).field("optional", &self.optional).finish()
+        f.debug_struct("AccessTokenService")
+            .field("server", &self.server)
+            .field("optional", &self.optional)
+            .finish_non_exhaustive()
     }
 }
 
@@ -236,7 +240,7 @@ fn grpc_message(text: &str) -> String {
         if (0x20..=0x7E).contains(&b) && b != b'%' {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
