@@ -51,7 +51,8 @@ fn counting(dev: &DevIssuer) -> (ResourceServer<Api>, Arc<AtomicUsize>) {
         .access_token_verifier::<Api>()
         .clock(move || {
             counter.fetch_add(1, Ordering::SeqCst);
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+            i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs())
+                .unwrap()
         })
         .build()
         .unwrap();
