@@ -81,9 +81,10 @@ fn verified<S: Scopes, C: AccessClaims + Clone + Send + Sync, T>(
     request: &Request<T>,
 ) -> Result<Authenticated<S, C>, Status> {
     request.extensions().get::<Authenticated<S, C>>().cloned().ok_or_else(|| {
-        Status::from(Rejection::misconfigured(
-            "no AccessTokenLayer in front of this gRPC service verified the call's token",
-        ))
+        let rejection =
+            Rejection::misconfigured("no AccessTokenLayer in front of this gRPC service verified the call's token");
+        rejection.trace("");
+        Status::from(rejection)
     })
 }
 
