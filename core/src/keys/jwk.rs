@@ -165,7 +165,7 @@ fn load_jwk(json: &str) -> Result<Key, &'static str> {
 fn key_issuer(json: &str) -> Result<Option<std::sync::Arc<str>>, &'static str> {
     #[derive(Deserialize)]
     struct IssuerMember<'a> {
-        #[serde(borrow, default)]
+        #[serde(borrow, default, deserialize_with = "present")]
         issuer: Option<&'a RawValue>,
     }
     const MALFORMED: &str = "the key's `issuer` is not a non-empty string";
@@ -176,6 +176,11 @@ fn key_issuer(json: &str) -> Result<Option<std::sync::Arc<str>>, &'static str> {
         return Err(MALFORMED);
     }
     Ok(Some(issuer.into()))
+}
+
+/// A member that is present, `null` included (`Option` alone reads `null` as absent).
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
 }
 
 fn b64(s: &str) -> Result<Vec<u8>, &'static str> {

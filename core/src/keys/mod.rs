@@ -23,6 +23,7 @@ use aws_lc_rs::signature::{self, ParsedPublicKey};
 
 pub use self::algorithm::Algorithm;
 pub use self::jwk::SkippedKey;
+pub(crate) use self::jwk::present;
 pub use self::thumbprint::jwk_thumbprint;
 pub(crate) use self::thumbprint::{JwkProblem, held_key};
 use crate::error::{ConfigError, Error};

@@ -106,7 +106,7 @@ impl<V> IssuerRouter<V> {
 pub(super) fn peek_issuer(token: &str, max_token_len: usize) -> Result<String, Error> {
     #[derive(Deserialize)]
     struct Peek<'a> {
-        #[serde(borrow, default)]
+        #[serde(borrow, default, deserialize_with = "crate::keys::present")]
         iss: Option<&'a RawValue>,
     }
     jws::check_length(token, max_token_len)?;
