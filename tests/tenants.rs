@@ -176,8 +176,15 @@ fn templated_issuer_requires_tid() {
 fn token_tenant_malformed_is_an_error_naming_tid_never_absent() {
     let dev = entra();
     let v = multi_tenant(&dev, &[CONTOSO]);
-    for bad in [json!(7), json!(null), json!([CONTOSO]), json!({ "id": CONTOSO }), json!("common"), json!(""), json!(format!("{{{CONTOSO}}}"))]
-    {
+    for bad in [
+        json!(7),
+        json!(null),
+        json!([CONTOSO]),
+        json!({ "id": CONTOSO }),
+        json!("common"),
+        json!(""),
+        json!(format!("{{{CONTOSO}}}")),
+    ] {
         let token = mint(&dev, with(access_claims(CONTOSO), "tid", bad.clone()));
         assert_eq!(
             v.verify(&token).unwrap_err(),
@@ -326,8 +333,13 @@ fn templated_issuer_configuration_errors() {
     assert!(matches!(build(builder()), Err(ConfigError::Invalid(m)) if m.contains("`.allow_any_tenant()`")));
     assert_eq!(build(builder().tenants(Vec::<String>::new())), Err(ConfigError::Empty("tenant allowlist")));
     assert_eq!(build(builder().tenants(["common"])), Err(ConfigError::InvalidTenant("common".into())));
-    assert_eq!(build(builder().tenants([CONTOSO, "organizations"])), Err(ConfigError::InvalidTenant("organizations".into())));
-    assert!(matches!(build(builder().tenants([CONTOSO]).allow_any_tenant()), Err(ConfigError::Invalid(m)) if m.contains("exclude")));
+    assert_eq!(
+        build(builder().tenants([CONTOSO, "organizations"])),
+        Err(ConfigError::InvalidTenant("organizations".into()))
+    );
+    assert!(
+        matches!(build(builder().tenants([CONTOSO]).allow_any_tenant()), Err(ConfigError::Invalid(m)) if m.contains("exclude"))
+    );
     let exact = || AccessTokenVerifier::<Api>::builder(entra_iss(CONTOSO), API);
     assert!(matches!(build(exact().tenants([CONTOSO])), Err(ConfigError::Invalid(_))));
     assert!(matches!(build(exact().allow_any_tenant()), Err(ConfigError::Invalid(_))));
@@ -341,7 +353,9 @@ fn templated_issuer_configuration_errors() {
 
 // ---- The run-time resolver ----
 
-fn tenant_table(entries: Vec<(String, AccessTokenVerifier<Api>)>) -> Arc<Mutex<HashMap<String, AccessTokenVerifier<Api>>>> {
+fn tenant_table(
+    entries: Vec<(String, AccessTokenVerifier<Api>)>,
+) -> Arc<Mutex<HashMap<String, AccessTokenVerifier<Api>>>> {
     Arc::new(Mutex::new(entries.into_iter().collect()))
 }
 
@@ -365,7 +379,8 @@ async fn resolver_verifies_with_the_verifier_the_code_picked_and_refuses_unknown
     table.lock().unwrap().insert(b.issuer().to_owned(), b.access_token_verifier::<Api>().build().unwrap());
     assert_eq!(resolver.verify_async(&b_token).await.unwrap().issuer(), "https://b.example");
     // A key of one tenant never verifies another's token, even if the code picks the wrong verifier.
-    let confused = IssuerResolver::new(move |_: &str| Resolution::Trusted(a.access_token_verifier::<Api>().build().unwrap()));
+    let confused =
+        IssuerResolver::new(move |_: &str| Resolution::Trusted(a.access_token_verifier::<Api>().build().unwrap()));
     assert!(matches!(confused.verify_async(&b_token).await, Err(Error::UnknownKey { .. } | Error::WrongIssuer { .. })));
 }
 
@@ -509,8 +524,7 @@ async fn resolver_flood_of_random_issuers_makes_zero_outbound_requests() {
         .clock(|| NOW)
         .build()
         .unwrap();
-    let onboarded: HashMap<String, AccessTokenVerifier<Api>> =
-        HashMap::from([(entra_iss(CONTOSO), tenant_verifier)]);
+    let onboarded: HashMap<String, AccessTokenVerifier<Api>> = HashMap::from([(entra_iss(CONTOSO), tenant_verifier)]);
     let resolver = IssuerResolver::new_async(move |iss: String| {
         let found = onboarded.get(&iss).cloned();
         async move { found.map_or(Resolution::Unknown, Resolution::Trusted) }
@@ -533,11 +547,97 @@ async fn resolver_flood_of_random_issuers_makes_zero_outbound_requests() {
     }
     assert_eq!(refused, 400);
     assert_eq!(resolver.cached(), 0);
-    assert!(server.requests().is_empty(), "requests: {:?}", server.requests().iter().map(|r| &r.target).collect::<Vec<_>>());
+    assert!(
+        server.requests().is_empty(),
+        "requests: {:?}",
+        server.requests().iter().map(|r| &r.target).collect::<Vec<_>>()
+    );
 
     // The trusted tenant's token: its keys come from its configured URL, once.
     let token = resolver.verify_async(&mint(&tenant, access_claims(CONTOSO))).await.unwrap();
     assert_eq!(token.issuer(), entra_iss(CONTOSO));
     let targets: Vec<String> = server.requests().iter().map(|r| r.target.clone()).collect();
     assert_eq!(targets, ["/tenant/keys"]);
+}
+
+// ---- Through the HTTP pipeline, remote keys and the diagnosis ----
+
+#[tokio::test]
+async fn multi_tenant_refusals_are_401_invalid_token_through_the_resource_server() {
+    use tokenkind::http::{HttpRequest, ResourceServer};
+    let dev = entra();
+    let server = ResourceServer::new(multi_tenant(&dev, &[CONTOSO]));
+    let answer = |token: String| {
+        let server = server.clone();
+        async move {
+            let auth = format!("Bearer {token}");
+            let request = HttpRequest::new("GET", "/api/messages").header("authorization", auth.as_bytes());
+            server.authenticate(&request).await
+        }
+    };
+    assert_eq!(answer(mint(&dev, access_claims(CONTOSO))).await.unwrap().issuer(), entra_iss(CONTOSO));
+    let fabrikam_iss = entra_iss(FABRIKAM);
+    let cases: [(String, &dyn Fn(&Error) -> bool); 3] = [
+        (
+            mint(&dev, access_claims(FABRIKAM)),
+            &|e| matches!(e, Error::TenantNotAllowed { tenant } if tenant.as_str() == FABRIKAM),
+        ),
+        (
+            mint(&dev, with(access_claims(CONTOSO), "iss", json!(fabrikam_iss))),
+            &|e| matches!(e, Error::WrongIssuer { found } if found.as_str() == fabrikam_iss),
+        ),
+        (mint(&dev, with(access_claims(CONTOSO), "tid", json!(1))), &|e| {
+            *e == Error::MalformedClaim { claim: "tid", expected: TID_EXPECTED }
+        }),
+    ];
+    for (token, expected) in cases {
+        let r = answer(token).await.unwrap_err();
+        assert_eq!((r.status(), r.error_code()), (401, Some(ErrorCode::InvalidToken)));
+        assert!(r.token_error().is_some_and(expected), "{:?}", r.token_error());
+        let challenge = r.www_authenticate().unwrap();
+        assert!(challenge.starts_with("Bearer ") && challenge.contains("error=\"invalid_token\""), "{challenge}");
+    }
+    let key_server = ResourceServer::new(single_tenant(&dev, CONTOSO, Some(json!(entra_iss(FABRIKAM)))));
+    let auth = format!("Bearer {}", mint(&dev, access_claims(CONTOSO)));
+    let r = key_server
+        .authenticate(&HttpRequest::new("GET", "/api/messages").header("authorization", auth.as_bytes()))
+        .await
+        .unwrap_err();
+    assert_eq!((r.status(), r.error_code()), (401, Some(ErrorCode::InvalidToken)));
+    assert!(matches!(r.token_error(), Some(Error::KeyIssuerMismatch { .. })));
+}
+
+#[tokio::test]
+async fn remote_keys_keep_their_jwks_issuer_member() {
+    let server = TestServer::start().await;
+    let dev = entra();
+    server.route("/contoso/keys", Reply::json(jwks_with_issuer(&dev, Some(json!(entra_iss(CONTOSO))))));
+    let v = AccessTokenVerifier::<Api>::builder(ENTRA_ID_V2_ISSUER, API)
+        .profile(Profile::EntraId)
+        .allow_any_tenant()
+        .jwks_uri(server.url("/contoso/keys"))
+        .clock(|| NOW)
+        .build()
+        .unwrap();
+    assert_eq!(v.verify_async(&mint(&dev, access_claims(CONTOSO))).await.unwrap().issuer(), entra_iss(CONTOSO));
+    // The same key, a token of another tenant: the key is published for Contoso only.
+    assert!(matches!(
+        v.verify_async(&mint(&dev, access_claims(FABRIKAM))).await,
+        Err(Error::KeyIssuerMismatch { key_issuer }) if key_issuer.as_str() == entra_iss(CONTOSO)
+    ));
+    assert_eq!(server.hits("/contoso/keys"), 1);
+}
+
+#[test]
+fn diagnose_reports_tenant_and_key_issuer_rules_under_issuer() {
+    use tokenkind::verify::{Outcome, Rule};
+    let dev = entra();
+    let d = multi_tenant(&dev, &[CONTOSO]).diagnose(&mint(&dev, access_claims(FABRIKAM)));
+    assert_eq!(d.failed_rule(), Some(Rule::Issuer));
+    assert!(matches!(d.error(), Some(Error::TenantNotAllowed { tenant }) if tenant.as_str() == FABRIKAM));
+    assert_eq!(d.outcome(Rule::Signature), Some(&Outcome::Passed));
+    let d =
+        single_tenant(&dev, CONTOSO, Some(json!(entra_iss(FABRIKAM)))).diagnose(&mint(&dev, access_claims(CONTOSO)));
+    assert_eq!(d.failed_rule(), Some(Rule::Issuer));
+    assert!(matches!(d.error(), Some(Error::KeyIssuerMismatch { .. })));
 }

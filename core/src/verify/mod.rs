@@ -31,10 +31,10 @@ pub use self::diagnose::{Check, Diagnosis, Outcome, Rule};
 pub use self::id::{IdTokenVerifier, IdTokenVerifierBuilder, Nonce};
 pub use self::issuers::{IssuerRouter, IssuerVerifier};
 pub use self::profile::Profile;
-pub use self::resolver::{DEFAULT_MAX_CACHED_ISSUERS, IssuerResolver, Resolution};
-pub use self::tenants::{ENTRA_ID_V2_ISSUER, MICROSOFT_ACCOUNTS_TENANT};
 #[doc(hidden)]
 pub use self::profile::{Classification, TokenKind, classify};
+pub use self::resolver::{DEFAULT_MAX_CACHED_ISSUERS, IssuerResolver, Resolution};
+pub use self::tenants::{ENTRA_ID_V2_ISSUER, MICROSOFT_ACCOUNTS_TENANT};
 pub use self::time::{Clock, SystemClock};
 use crate::error::{ConfigError, Error};
 use crate::keys::{Algorithm, KeySet};

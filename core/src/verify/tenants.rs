@@ -203,8 +203,13 @@ mod tests {
         assert!(is_guid(TID));
         assert!(is_guid(MICROSOFT_ACCOUNTS_TENANT));
         assert!(is_guid("72F988BF-86F1-41AF-91AB-2D7CD011DB47"));
-        for bad in ["", "common", "organizations", "72f988bf86f141af91ab2d7cd011db47", "{72f988bf-86f1-41af-91ab-2d7cd011db47}"]
-        {
+        for bad in [
+            "",
+            "common",
+            "organizations",
+            "72f988bf86f141af91ab2d7cd011db47",
+            "{72f988bf-86f1-41af-91ab-2d7cd011db47}",
+        ] {
             assert!(!is_guid(bad), "{bad}");
         }
         assert!(!is_guid("72f988bf-86f1-41af-91ab-2d7cd011db4g"));
