@@ -562,6 +562,9 @@ async fn resolver_flood_of_random_issuers_makes_zero_outbound_requests() {
 
 // ---- Through the HTTP pipeline, remote keys and the diagnosis ----
 
+/// What a refusal's error must be.
+type Expected<'a> = dyn Fn(&Error) -> bool + 'a;
+
 #[tokio::test]
 async fn multi_tenant_refusals_are_401_invalid_token_through_the_resource_server() {
     use tokenkind::http::{HttpRequest, ResourceServer};
@@ -577,7 +580,7 @@ async fn multi_tenant_refusals_are_401_invalid_token_through_the_resource_server
     };
     assert_eq!(answer(mint(&dev, access_claims(CONTOSO))).await.unwrap().issuer(), entra_iss(CONTOSO));
     let fabrikam_iss = entra_iss(FABRIKAM);
-    let cases: [(String, &dyn Fn(&Error) -> bool); 3] = [
+    let cases: [(String, &Expected<'_>); 3] = [
         (
             mint(&dev, access_claims(FABRIKAM)),
             &|e| matches!(e, Error::TenantNotAllowed { tenant } if tenant.as_str() == FABRIKAM),

@@ -87,6 +87,9 @@ pub(crate) fn verify<'t, W: Walk>(
     Ok(Verified { header: Header { alg, typ }, key_issuer, payload: payload_b64 })
 }
 
+/// Whether the signature verified, and the JWKS `issuer` member of the key selected.
+type Signed<W> = (<W as Walk>::Kept<()>, Option<Arc<str>>);
+
 /// The signature segment decoded (its encoding is part of the structure),
 /// then the key selected, then the signature checked with it. Also gives
 /// the JWKS `issuer` member of the selected key, if any.
@@ -97,7 +100,7 @@ fn check_signature<W: Walk>(
     keys: &KeySet,
     signing_input: &[u8],
     signature_b64: &str,
-) -> Result<(W::Kept<()>, Option<Arc<str>>), Error> {
+) -> Result<Signed<W>, Error> {
     let alg = match W::get(alg) {
         Ok(alg) => *alg,
         Err(missing) => {
