@@ -222,6 +222,21 @@ pub enum Error {
         /// The `iss` claim.
         found: Echo,
     },
+    /// The token's tenant (`tid`) is not one the verifier trusts: its issuer
+    /// is templated with `{tenantid}` and `tid` is not in its allowlist.
+    #[error("the token's tenant {tenant} is not a trusted tenant")]
+    TenantNotAllowed {
+        /// The `tid` claim.
+        tenant: Echo,
+    },
+    /// The key that signed the token is published (JWKS `issuer` member) for
+    /// another issuer than the token's `iss`, with the token's `tid`
+    /// substituted for `{tenantid}`.
+    #[error("the token's issuer is not the issuer its signing key is published for ({key_issuer})")]
+    KeyIssuerMismatch {
+        /// The key's `issuer` member, as published (possibly templated).
+        key_issuer: Echo,
+    },
     /// `aud` does not contain this API's (or client's) identifier.
     #[error("the token's audience does not include {expected:?}")]
     WrongAudience {
@@ -362,6 +377,9 @@ pub enum ConfigError {
     /// A setting is outside its allowed range.
     #[error("{0}")]
     Invalid(&'static str),
+    /// A tenant id given to a verifier is not a GUID.
+    #[error("the tenant id {0:?} is not a GUID such as 9188040d-6c67-4c5b-b112-36a304b66dad")]
+    InvalidTenant(String),
     /// A URL to fetch keys or metadata from is refused.
     #[error("the URL {url:?} is refused: {reason}")]
     Url {

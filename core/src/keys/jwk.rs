@@ -155,7 +155,32 @@ fn load_jwk(json: &str) -> Result<Key, &'static str> {
             return Err(if known { "the key lacks a parameter its `kty` requires" } else { "unsupported key type" });
         }
     };
-    Ok(Key { kid: common.key_id.as_deref().map(Into::into), verifiers })
+    Ok(Key { kid: common.key_id.as_deref().map(Into::into), issuer: key_issuer(json)?, verifiers })
+}
+
+/// The key's `issuer` member (not in RFC 7517; Entra ID publishes it on each
+/// key, templated with `{tenantid}`): the issuer whose tokens the key may
+/// verify. One that is not a non-empty string makes the key unusable rather
+/// than unrestricted.
+fn key_issuer(json: &str) -> Result<Option<std::sync::Arc<str>>, &'static str> {
+    #[derive(Deserialize)]
+    struct IssuerMember<'a> {
+        #[serde(borrow, default, deserialize_with = "present")]
+        issuer: Option<&'a RawValue>,
+    }
+    const MALFORMED: &str = "the key's `issuer` is not a non-empty string";
+    let member: IssuerMember<'_> = serde_json::from_str(json).map_err(|_| "not a valid JWK")?;
+    let Some(raw) = member.issuer else { return Ok(None) };
+    let issuer: String = serde_json::from_str(raw.get()).map_err(|_| MALFORMED)?;
+    if issuer.is_empty() {
+        return Err(MALFORMED);
+    }
+    Ok(Some(issuer.into()))
+}
+
+/// A member that is present, `null` included (`Option` alone reads `null` as absent).
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
 }
 
 fn b64(s: &str) -> Result<Vec<u8>, &'static str> {
@@ -194,7 +219,7 @@ pub(super) fn parse_pem(kid: Option<&str>, pem: &[u8], restrict: &[Algorithm]) -
         Ok(algs)
     };
     let as_key = |r: Result<Vec<_>, &'static str>| -> Result<Key, ConfigError> {
-        r.map(|verifiers| Key { kid: kid.map(Into::into), verifiers })
+        r.map(|verifiers| Key { kid: kid.map(Into::into), issuer: None, verifiers })
             .map_err(|reason| ConfigError::Key { kid: name(), reason })
     };
     if let Ok(key) = DecodingKey::from_rsa_pem(pem) {

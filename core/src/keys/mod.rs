@@ -23,6 +23,7 @@ use aws_lc_rs::signature::{self, ParsedPublicKey};
 
 pub use self::algorithm::Algorithm;
 pub use self::jwk::SkippedKey;
+pub(crate) use self::jwk::present;
 pub use self::thumbprint::jwk_thumbprint;
 pub(crate) use self::thumbprint::{JwkProblem, held_key};
 use crate::error::{ConfigError, Error};
@@ -53,6 +54,9 @@ pub struct KeySet {
 
 struct Key {
     kid: Option<Box<str>>,
+    /// The JWKS `issuer` member: the issuer (possibly templated with
+    /// `{tenantid}`) whose tokens this key may verify, as Entra ID publishes.
+    issuer: Option<Arc<str>>,
     /// One verifier per algorithm the key may verify.
     verifiers: Vec<(Algorithm, Verifier)>,
 }
@@ -160,6 +164,7 @@ impl KeySet {
         }
         let key = Key {
             kid: kid.map(Into::into),
+            issuer: None,
             verifiers: vec![(algorithm, Verifier::Hmac(Box::new(hmac::Key::new(hmac_alg, secret))))],
         };
         Ok(self.push(key))
@@ -198,8 +203,9 @@ impl KeySet {
     /// Selects the key for a token: with a `kid`, the key with that `kid`;
     /// without, the only key of the set that accepts `alg` (never several
     /// keys tried in turn). The key's own algorithm set must contain `alg`.
-    /// [`Verifier::check`] then checks the signature with it.
-    pub(crate) fn select(&self, kid: Option<&str>, alg: Algorithm) -> Result<&Verifier, Error> {
+    /// [`Verifier::check`] then checks the signature with it, and the verifier
+    /// checks the token's `iss` against the key's `issuer`, if it has one.
+    pub(crate) fn select_key(&self, kid: Option<&str>, alg: Algorithm) -> Result<SelectedKey<'_>, Error> {
         let key = if let Some(kid) = kid {
             // Several keys may share a `kid` (one per algorithm): prefer the one that fits.
             let mut same_kid = self.keys.iter().filter(|k| k.kid.as_deref() == Some(kid));
@@ -215,8 +221,34 @@ impl KeySet {
         let Some(key) = key else {
             return Err(Error::UnknownKey { kid: kid.map(crate::error::Echo::new) });
         };
-        key.verifier(alg).ok_or_else(|| Error::DisallowedAlgorithm { alg: crate::error::Echo::new(alg.as_str()) })
+        let verifier = key
+            .verifier(alg)
+            .ok_or_else(|| Error::DisallowedAlgorithm { alg: crate::error::Echo::new(alg.as_str()) })?;
+        Ok(SelectedKey { verifier, issuer: key.issuer.as_ref() })
     }
+
+    /// The JWKS `issuer` member of the key with this `kid`, if it has one
+    /// (Entra ID publishes one per key, templated with `{tenantid}`).
+    ///
+    /// ```
+    /// use tokenkind::KeySet;
+    /// let jwks = r#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"k1","alg":"EdDSA",
+    ///                "x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+    ///                "issuer":"https://login.microsoftonline.com/{tenantid}/v2.0"}]}"#;
+    /// let keys = KeySet::from_jwks(jwks)?;
+    /// assert_eq!(keys.issuer(Some("k1")), Some("https://login.microsoftonline.com/{tenantid}/v2.0"));
+    /// # Ok::<(), tokenkind::ConfigError>(())
+    /// ```
+    pub fn issuer(&self, kid: Option<&str>) -> Option<&str> {
+        self.keys.iter().find(|k| k.kid.as_deref() == kid).and_then(|k| k.issuer.as_deref())
+    }
+}
+
+/// The key [`KeySet::select_key`] picked for a token.
+pub(crate) struct SelectedKey<'a> {
+    pub(crate) verifier: &'a Verifier,
+    /// The JWKS `issuer` member of the key, if any.
+    pub(crate) issuer: Option<&'a Arc<str>>,
 }
 
 impl Key {
@@ -227,6 +259,7 @@ impl Key {
     fn duplicate(&self) -> Key {
         Key {
             kid: self.kid.clone(),
+            issuer: self.issuer.clone(),
             verifiers: self
                 .verifiers
                 .iter()

@@ -89,7 +89,8 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
         let payload = verified.claims(&mut stack, &mut heap)?;
         let typ = verified.header.typ.as_ref().map(Typ::as_str);
-        let checked = self.check_payload(&mut Verifying, typ, &payload, presented)?;
+        let key_issuer = verified.key_issuer.as_deref();
+        let checked = self.check_payload(&mut Verifying, typ, key_issuer, &payload, presented)?;
         Ok(self.token(checked))
     }
 
@@ -152,7 +153,10 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
             if let Ok(payload) = w.stop(Rule::Payload, verified.claims(&mut stack, &mut heap)) {
                 let typ = verified.header.typ.as_ref().map(Typ::as_str);
-                if self.check_payload(&mut w, typ, &payload, Presented::AsBearer).is_ok() && w.passed(Rule::Scopes) {
+                let key_issuer = verified.key_issuer.as_deref();
+                if self.check_payload(&mut w, typ, key_issuer, &payload, Presented::AsBearer).is_ok()
+                    && w.passed(Rule::Scopes)
+                {
                     let _ = granted_scopes(self.inner.profile, &payload, |scope| {
                         if !scope.is_empty() {
                             w.grant(scope);
@@ -170,11 +174,12 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         &self,
         w: &mut W,
         typ: Option<&str>,
+        key_issuer: Option<&str>,
         p: &'p Payload<'_>,
         presented: Presented,
     ) -> Result<Checked<'p, W, S, C>, Error> {
         w.check(Rule::TokenKind, self.check_kind(typ, p))?;
-        w.check(Rule::Issuer, self.inner.built.check_issuer(&p.reg))?;
+        let issuer = w.check(Rule::Issuer, self.inner.built.check_issuer(p, key_issuer))?;
         // The audience first (except under Cognito, whose audience is the
         // client): a token for someone else, such as an ID token, is told so.
         let audience = w.check(Rule::Audience, self.check_audience(p))?;
@@ -196,7 +201,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         if payload::no_claims::<C>() {
             w.not_applicable(Rule::CustomClaims);
         }
-        Ok(Checked { audience, client_id, times, sub, jti, binding, scopes, claims })
+        Ok(Checked { issuer, audience, client_id, times, sub, jti, binding, scopes, claims })
     }
 
     /// The verified token, from the values its rules kept.
@@ -208,7 +213,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             _ => crate::token::Audience::one(c.client_id.into()),
         };
         AccessToken {
-            issuer: self.inner.built.issuer.clone(),
+            issuer: c.issuer,
             subject: c.sub.into(),
             audience,
             client_id: c.client_id.into(),
@@ -293,7 +298,9 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         &self.inner.audience
     }
 
-    /// The trusted issuer.
+    /// The trusted issuer, as configured: for a multi-tenant verifier, the
+    /// template with `{tenantid}` (each token's own issuer is
+    /// [`AccessToken::issuer`]).
     pub fn issuer(&self) -> &str {
         &self.inner.built.issuer
     }
@@ -307,6 +314,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
 /// The values the rules after the signature keep for the token: the values
 /// themselves when verifying, `Option`s when diagnosing.
 struct Checked<'p, W: Walk, S: Scopes, C> {
+    issuer: W::Kept<Arc<str>>,
     audience: W::Kept<Option<crate::token::Audience>>,
     client_id: W::Kept<&'p str>,
     times: super::Times<W>,

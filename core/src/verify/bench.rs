@@ -16,7 +16,7 @@ pub fn header(token: &str) -> bool {
 
 /// The key selection by `kid` and algorithm, without the signature check.
 pub fn select_key(keys: &KeySet, kid: Option<&str>, alg: Algorithm) -> bool {
-    keys.select(kid, alg).is_ok()
+    keys.select_key(kid, alg).is_ok()
 }
 
 /// The payload decoded into its typed slots (JSON in, no base64).

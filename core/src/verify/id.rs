@@ -100,9 +100,9 @@ impl<C: IdClaims> IdTokenVerifier<C> {
         let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
         let payload = verified.claims(&mut stack, &mut heap)?;
         let typ = verified.header.typ.as_ref().map(Typ::as_str);
-        let c = self.check_payload(&mut Verifying, typ, &payload, nonce)?;
+        let c = self.check_payload(&mut Verifying, typ, verified.key_issuer.as_deref(), &payload, nonce)?;
         Ok(IdToken {
-            issuer: self.inner.built.issuer.clone(),
+            issuer: c.issuer,
             subject: c.sub.into(),
             audience: c.audience,
             expires_at: c.times.exp,
@@ -156,7 +156,7 @@ impl<C: IdClaims> IdTokenVerifier<C> {
             let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
             if let Ok(payload) = w.stop(Rule::Payload, verified.claims(&mut stack, &mut heap)) {
                 let typ = verified.header.typ.as_ref().map(Typ::as_str);
-                let _ = self.check_payload(&mut w, typ, &payload, nonce);
+                let _ = self.check_payload(&mut w, typ, verified.key_issuer.as_deref(), &payload, nonce);
             }
         }
         w.finish()
@@ -169,12 +169,13 @@ impl<C: IdClaims> IdTokenVerifier<C> {
         &self,
         w: &mut W,
         typ: Option<&str>,
+        key_issuer: Option<&str>,
         p: &'p Payload<'_>,
         nonce: Nonce<'_>,
     ) -> Result<IdChecked<'p, W, C>, Error> {
         let r = &p.reg;
         w.check(Rule::TokenKind, check_kind(typ, p))?;
-        w.check(Rule::Issuer, self.inner.built.check_issuer(r))?;
+        let issuer = w.check(Rule::Issuer, self.inner.built.check_issuer(p, key_issuer))?;
         let audience = w.check(Rule::Audience, self.check_audience(r))?;
         let azp = match W::get(&audience) {
             Ok(audience) => w.check(Rule::AuthorizedParty, self.check_authorized_party(audience, r))?,
@@ -198,7 +199,7 @@ impl<C: IdClaims> IdTokenVerifier<C> {
         if payload::no_claims::<C>() {
             w.not_applicable(Rule::CustomClaims);
         }
-        Ok(IdChecked { audience, azp, times, nonce: token_nonce, auth_time, sub, optional, claims })
+        Ok(IdChecked { issuer, audience, azp, times, nonce: token_nonce, auth_time, sub, optional, claims })
     }
 
     /// `aud` is required and must contain the client ID; every other
@@ -258,6 +259,7 @@ impl<C: IdClaims> IdTokenVerifier<C> {
 /// The values the rules after the signature keep for the token: the values
 /// themselves when verifying, `Option`s when diagnosing.
 struct IdChecked<'p, W: Walk, C> {
+    issuer: W::Kept<Arc<str>>,
     audience: W::Kept<Audience>,
     azp: W::Kept<Option<&'p str>>,
     times: super::Times<W>,

@@ -59,11 +59,19 @@ impl<V> IssuerRouter<V> {
     /// Adds the verifier of one issuer.
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] when a verifier for its issuer is already there.
+    /// [`ConfigError::Invalid`] when a verifier for its issuer is already
+    /// there, or when its issuer is templated with `{tenantid}` (such a
+    /// verifier matches many issuers: use it alone, or from an
+    /// [`IssuerResolver`](super::IssuerResolver)).
     pub fn with(mut self, verifier: V) -> Result<Self, ConfigError>
     where
         V: IssuerVerifier,
     {
+        if verifier.trusted_issuer().contains(super::tenants::PLACEHOLDER) {
+            return Err(ConfigError::Invalid(
+                "an issuer templated with `{tenantid}` matches many issuers: use its verifier alone or from an `IssuerResolver`",
+            ));
+        }
         if self.by_issuer.contains_key(verifier.trusted_issuer()) {
             return Err(ConfigError::Invalid("two verifiers for the same issuer"));
         }
@@ -88,20 +96,25 @@ impl<V> IssuerRouter<V> {
     /// read, [`Error::MissingClaim`] / [`Error::MalformedClaim`] for `iss`,
     /// [`Error::WrongIssuer`] when no verifier trusts it.
     pub fn route(&self, token: &str) -> Result<&V, Error> {
-        #[derive(Deserialize)]
-        struct Peek<'a> {
-            #[serde(borrow, default)]
-            iss: Option<&'a RawValue>,
-        }
-        jws::check_length(token, self.max_token_len)?;
-        let (_, payload, _) = jws::split(token)?;
-        let payload = jws::decode(payload)?;
-        let peek: Peek<'_> = serde_json::from_slice(&payload).map_err(|_| Error::Malformed(Malformed::Payload))?;
-        let raw = peek.iss.ok_or(Error::MissingClaim { claim: "iss" })?;
-        let iss: String = serde_json::from_str(raw.get())
-            .map_err(|_| Error::MalformedClaim { claim: "iss", expected: "a string" })?;
+        let iss = peek_issuer(token, self.max_token_len)?;
         self.by_issuer.get(iss.as_str()).ok_or_else(|| Error::WrongIssuer { found: Echo::new(&iss) })
     }
+}
+
+/// The token's `iss`, read from its payload **without verifying anything**,
+/// only to pick the verifier that will.
+pub(super) fn peek_issuer(token: &str, max_token_len: usize) -> Result<String, Error> {
+    #[derive(Deserialize)]
+    struct Peek<'a> {
+        #[serde(borrow, default, deserialize_with = "crate::keys::present")]
+        iss: Option<&'a RawValue>,
+    }
+    jws::check_length(token, max_token_len)?;
+    let (_, payload, _) = jws::split(token)?;
+    let payload = jws::decode(payload)?;
+    let peek: Peek<'_> = serde_json::from_slice(&payload).map_err(|_| Error::Malformed(Malformed::Payload))?;
+    let raw = peek.iss.ok_or(Error::MissingClaim { claim: "iss" })?;
+    serde_json::from_str(raw.get()).map_err(|_| Error::MalformedClaim { claim: "iss", expected: "a string" })
 }
 
 impl<V> Default for IssuerRouter<V> {

@@ -5,7 +5,7 @@
 use core::fmt;
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -29,6 +29,9 @@ pub(crate) struct Header<W: Walk = Verifying> {
 /// builds a token.
 pub(crate) struct Verified<'t, W: Walk = Verifying> {
     pub(crate) header: Header<W>,
+    /// The JWKS `issuer` member of the key that verified the signature (when
+    /// diagnosing, of the key selected), if it has one.
+    pub(crate) key_issuer: Option<Arc<str>>,
     payload: &'t str,
 }
 
@@ -69,23 +72,27 @@ pub(crate) fn verify<'t, W: Walk>(
     let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
     if let Some(known) = headers.get(header_b64) {
         let alg = w.check(Rule::Algorithm, check_allowed(known.alg, allowed))?;
-        check_signature(w, &alg, known.kid.as_deref(), keys, signing_input, signature_b64)?;
-        return Ok(Verified { header: Header { alg, typ: known.typ.clone() }, payload: payload_b64 });
+        let (_, key_issuer) = check_signature(w, &alg, known.kid.as_deref(), keys, signing_input, signature_b64)?;
+        return Ok(Verified { header: Header { alg, typ: known.typ.clone() }, key_issuer, payload: payload_b64 });
     }
     let (mut header_stack, mut header_heap) = ([0u8; HEADER_STACK], Vec::new());
     let raw =
         w.stop(Rule::Structure, decode_into(header_b64, &mut header_stack, &mut header_heap).and_then(parse_header))?;
     let alg = w.check(Rule::Algorithm, check_algorithm(&raw.alg, allowed))?;
-    let signed = check_signature(w, &alg, raw.kid.as_deref(), keys, signing_input, signature_b64)?;
+    let (signed, key_issuer) = check_signature(w, &alg, raw.kid.as_deref(), keys, signing_input, signature_b64)?;
     let typ = raw.typ.as_deref().map(Typ::new);
     if let (Ok(()), Ok(alg)) = (W::get(&signed), W::get(&alg)) {
         headers.remember(header_b64, *alg, typ.as_ref(), raw.kid.as_deref());
     }
-    Ok(Verified { header: Header { alg, typ }, payload: payload_b64 })
+    Ok(Verified { header: Header { alg, typ }, key_issuer, payload: payload_b64 })
 }
 
+/// Whether the signature verified, and the JWKS `issuer` member of the key selected.
+type Signed<W> = (<W as Walk>::Kept<()>, Option<Arc<str>>);
+
 /// The signature segment decoded (its encoding is part of the structure),
-/// then the key selected, then the signature checked with it.
+/// then the key selected, then the signature checked with it. Also gives
+/// the JWKS `issuer` member of the selected key, if any.
 fn check_signature<W: Walk>(
     w: &mut W,
     alg: &W::Kept<Algorithm>,
@@ -93,12 +100,12 @@ fn check_signature<W: Walk>(
     keys: &KeySet,
     signing_input: &[u8],
     signature_b64: &str,
-) -> Result<W::Kept<()>, Error> {
+) -> Result<Signed<W>, Error> {
     let alg = match W::get(alg) {
         Ok(alg) => *alg,
         Err(missing) => {
             w.not_reached::<()>(Rule::Key, missing);
-            return Ok(w.not_reached(Rule::Signature, missing));
+            return Ok((w.not_reached(Rule::Signature, missing), None));
         }
     };
     let (mut signature_stack, mut signature_heap) = ([0u8; SIGNATURE_STACK], Vec::new());
@@ -107,13 +114,16 @@ fn check_signature<W: Walk>(
         Ok(signature) => *signature,
         Err(missing) => {
             w.not_reached::<()>(Rule::Key, missing);
-            return Ok(w.not_reached(Rule::Signature, missing));
+            return Ok((w.not_reached(Rule::Signature, missing), None));
         }
     };
-    let key = w.check(Rule::Key, keys.select(kid, alg))?;
+    let key = w.check(Rule::Key, keys.select_key(kid, alg))?;
     match W::get(&key) {
-        Ok(key) => w.check(Rule::Signature, key.check(signing_input, signature)),
-        Err(missing) => Ok(w.not_reached(Rule::Signature, missing)),
+        Ok(key) => {
+            let signed = w.check(Rule::Signature, key.verifier.check(signing_input, signature))?;
+            Ok((signed, key.issuer.cloned()))
+        }
+        Err(missing) => Ok((w.not_reached(Rule::Signature, missing), None)),
     }
 }
 
@@ -159,7 +169,7 @@ pub(crate) fn unsigned(token: &str) -> Result<Verified<'_>, Error> {
     let raw = parse_header(decode_into(header_b64, &mut header_stack, &mut header_heap)?)?;
     let alg = check_algorithm(&raw.alg, AlgSet::of(&Algorithm::ALL))?;
     let header = Header { alg, typ: raw.typ.as_deref().map(Typ::new) };
-    Ok(Verified { header, payload: payload_b64 })
+    Ok(Verified { header, key_issuer: None, payload: payload_b64 })
 }
 
 /// A header `typ`, kept inline when short (every registered media type is).

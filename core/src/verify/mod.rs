@@ -18,6 +18,8 @@ mod issuers;
 pub(crate) mod jws;
 mod payload;
 mod profile;
+mod resolver;
+mod tenants;
 mod time;
 
 use core::fmt;
@@ -31,6 +33,8 @@ pub use self::issuers::{IssuerRouter, IssuerVerifier};
 pub use self::profile::Profile;
 #[doc(hidden)]
 pub use self::profile::{Classification, TokenKind, classify};
+pub use self::resolver::{DEFAULT_MAX_CACHED_ISSUERS, IssuerResolver, Resolution};
+pub use self::tenants::{ENTRA_ID_V2_ISSUER, MICROSOFT_ACCOUNTS_TENANT};
 pub use self::time::{Clock, SystemClock};
 use crate::error::{ConfigError, Error};
 use crate::keys::{Algorithm, KeySet};
@@ -98,6 +102,7 @@ struct Common {
     max_token_len: usize,
     algorithms: Option<Vec<Algorithm>>,
     clock: Arc<dyn Clock>,
+    tenants: tenants::TenantConfig,
 }
 
 impl Common {
@@ -109,6 +114,7 @@ impl Common {
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             algorithms: None,
             clock: Arc::new(SystemClock),
+            tenants: tenants::TenantConfig::default(),
         }
     }
 
@@ -121,6 +127,14 @@ impl Common {
         }
         if !(256..=MAX_MAX_TOKEN_LEN).contains(&self.max_token_len) {
             return Err(ConfigError::Invalid("the token length limit must be between 256 bytes and 1 MiB"));
+        }
+        let tenants = self.tenants.build(&self.issuer)?;
+        #[cfg(feature = "remote")]
+        if tenants.is_some() && matches!(self.keys, Some(KeyConfig::Discovery)) {
+            // Discovery would ask a URL holding the literal `{tenantid}`.
+            return Err(ConfigError::Invalid(
+                "an issuer templated with `{tenantid}` cannot be discovered: give its JWKS URL with `.jwks_uri(...)`",
+            ));
         }
         #[cfg_attr(not(feature = "remote"), allow(clippy::infallible_destructuring_match))]
         let keys = match self.keys.ok_or(ConfigError::NoKeys)? {
@@ -157,6 +171,7 @@ impl Common {
         };
         Ok(Built {
             issuer: self.issuer,
+            tenants,
             keys,
             leeway: self.leeway.as_secs(),
             max_token_len: self.max_token_len,
@@ -170,7 +185,9 @@ impl Common {
 /// A validated configuration.
 #[derive(Clone)]
 struct Built {
+    /// The trusted issuer, or a template with `{tenantid}` when `tenants` is set.
     issuer: Arc<str>,
+    tenants: Option<tenants::TenantPolicy>,
     keys: KeySource,
     leeway: u64,
     max_token_len: usize,
@@ -228,14 +245,27 @@ impl Built {
     }
 
     /// `iss` is required and must equal the configured issuer byte for byte
-    /// (RFC 9068 §4, OpenID Connect Core §3.1.3.7 step 2).
-    fn check_issuer(&self, r: &payload::Registered<'_>) -> Result<(), Error> {
-        let iss = payload::require("iss", payload::string_ref("iss", r.iss.as_ref())?)?;
-        if iss.as_bytes() == self.issuer.as_bytes() {
-            Ok(())
-        } else {
-            Err(Error::WrongIssuer { found: crate::error::Echo::new(iss) })
+    /// (RFC 9068 §4, OpenID Connect Core §3.1.3.7 step 2); for an issuer
+    /// templated with `{tenantid}`, the template with the token's own `tid`
+    /// (a GUID, required) substituted, and that tenant must be trusted. When
+    /// the signing key names an `issuer` in its JWKS entry, `iss` must agree
+    /// with it too. Gives the verified issuer.
+    fn check_issuer(&self, p: &payload::Payload<'_>, key_issuer: Option<&str>) -> Result<Arc<str>, Error> {
+        let iss = payload::require("iss", payload::string_ref("iss", p.reg.iss.as_ref())?)?;
+        let issuer = match &self.tenants {
+            None if iss.as_bytes() == self.issuer.as_bytes() => self.issuer.clone(),
+            None => return Err(Error::WrongIssuer { found: crate::error::Echo::new(iss) }),
+            Some(policy) => {
+                let tid = payload::require("tid", tenants::token_tenant(p)?)?;
+                tenants::check_templated_issuer(&self.issuer, iss, &tid)?;
+                tenants::check_tenant_allowed(policy, &tid)?;
+                Arc::from(iss)
+            }
+        };
+        if let Some(key_issuer) = key_issuer {
+            tenants::check_key_issuer(key_issuer, iss, p)?;
         }
+        Ok(issuer)
     }
 }
 
@@ -287,6 +317,7 @@ impl fmt::Debug for Built {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Verifier")
             .field("issuer", &self.issuer)
+            .field("tenants", &self.tenants)
             .field("keys", &self.keys)
             .field("leeway_secs", &self.leeway)
             .field("max_token_len", &self.max_token_len)
@@ -380,6 +411,59 @@ macro_rules! common_setters {
         /// restricts what it verifies.
         pub fn algorithms(mut self, algorithms: &[crate::keys::Algorithm]) -> Self {
             self.common.algorithms = Some(algorithms.to_vec());
+            self
+        }
+
+        /// Trusts tokens of these tenants only, for an issuer templated with
+        /// `{tenantid}` such as [`ENTRA_ID_V2_ISSUER`](crate::verify::ENTRA_ID_V2_ISSUER):
+        /// the token's `tid` must be one of them (GUIDs, compared without
+        /// regard to case) and `iss` the template with that `tid`
+        /// substituted. May be called several times; `build` refuses a
+        /// tenant id that is not a GUID, an empty list, and an issuer
+        /// without `{tenantid}`.
+        ///
+        /// ```
+        /// use tokenkind::verify::{ENTRA_ID_V2_ISSUER, MICROSOFT_ACCOUNTS_TENANT};
+        /// use tokenkind::{IdTokenVerifier, NoClaims};
+        /// let login = IdTokenVerifier::<NoClaims>::builder(ENTRA_ID_V2_ISSUER, "6731de76-14a6-49ae-97bc-6eba6914391e")
+        ///     .tenants(["72f988bf-86f1-41af-91ab-2d7cd011db47", MICROSOFT_ACCOUNTS_TENANT])
+        ///     .jwks_uri("https://login.microsoftonline.com/common/discovery/v2.0/keys")
+        ///     .build()?;
+        /// # Ok::<(), tokenkind::ConfigError>(())
+        /// ```
+        pub fn tenants<I>(mut self, tenant_ids: I) -> Self
+        where
+            I: IntoIterator,
+            I::Item: Into<String>,
+        {
+            self.common.tenants.list(tenant_ids.into_iter().map(Into::into));
+            self
+        }
+
+        /// Trusts tokens of **every** tenant of an issuer templated with
+        /// `{tenantid}`: anyone can create an Entra ID tenant, so any
+        /// organisation, and any person with a personal Microsoft account,
+        /// can then obtain tokens this verifier accepts. `iss` must still be
+        /// the template with the token's own `tid`, and the signing key must
+        /// agree. Use it only when each tenant's access is decided elsewhere
+        /// (read `tid` from [`issuer`](crate::AccessToken::issuer)); prefer
+        /// [`tenants`](Self::tenants) or an
+        /// [`IssuerResolver`](crate::verify::IssuerResolver).
+        ///
+        /// ```
+        /// use tokenkind::verify::ENTRA_ID_V2_ISSUER;
+        /// use tokenkind::{AccessTokenVerifier, Profile, Scopes};
+        /// # #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+        /// # enum Api { #[scope("read:messages")] Read }
+        /// let verifier = AccessTokenVerifier::<Api>::builder(ENTRA_ID_V2_ISSUER, "api://messages")
+        ///     .profile(Profile::EntraId)
+        ///     .allow_any_tenant()
+        ///     .jwks_uri("https://login.microsoftonline.com/common/discovery/v2.0/keys")
+        ///     .build()?;
+        /// # Ok::<(), tokenkind::ConfigError>(())
+        /// ```
+        pub fn allow_any_tenant(mut self) -> Self {
+            self.common.tenants.allow_any();
             self
         }
 
