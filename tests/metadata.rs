@@ -242,3 +242,37 @@ async fn actix_serves_the_document() {
     check_served(&base, &dev).await;
     handle.stop(false).await;
 }
+
+#[test]
+fn a_multi_tenant_issuer_advertises_each_allowed_tenant_and_never_its_template() {
+    use tokenkind::verify::{ENTRA_ID_V2_ISSUER, MICROSOFT_ACCOUNTS_TENANT};
+    use tokenkind::{AccessTokenVerifier, Profile};
+
+    const CONTOSO: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+    let keys = dev().key_set();
+    let listed = AccessTokenVerifier::<After>::builder(ENTRA_ID_V2_ISSUER, RESOURCE)
+        .profile(Profile::EntraId)
+        .tenants([CONTOSO, MICROSOFT_ACCOUNTS_TENANT])
+        .keys(keys.clone())
+        .build()
+        .unwrap();
+    let server = ResourceServer::builder(listed).protected_resource_metadata(ResourceMetadata::new()).build().unwrap();
+    assert_eq!(
+        document(&server)["authorization_servers"],
+        json!([
+            format!("https://login.microsoftonline.com/{CONTOSO}/v2.0"),
+            format!("https://login.microsoftonline.com/{MICROSOFT_ACCOUNTS_TENANT}/v2.0"),
+        ])
+    );
+    // Every tenant: no list can be given, and the template is no issuer.
+    let open = AccessTokenVerifier::<After>::builder(ENTRA_ID_V2_ISSUER, RESOURCE)
+        .profile(Profile::EntraId)
+        .allow_any_tenant()
+        .keys(keys)
+        .build()
+        .unwrap();
+    let server = ResourceServer::builder(open).protected_resource_metadata(ResourceMetadata::new()).build().unwrap();
+    let document = document(&server);
+    assert!(document.get("authorization_servers").is_none(), "{document}");
+    assert_eq!(document["resource"], RESOURCE);
+}

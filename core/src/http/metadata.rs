@@ -133,7 +133,8 @@ impl ProtectedResourceMetadata {
 /// What the document is generated from.
 pub(crate) struct Enforced<'a> {
     pub(crate) resource: &'a str,
-    pub(crate) issuer: &'a str,
+    /// `None`: a multi-tenant issuer open to every tenant, which cannot be listed.
+    pub(crate) issuers: Option<Vec<String>>,
     pub(crate) scopes: &'a [&'static str],
     pub(crate) allow_query: bool,
     pub(crate) dpop: Option<&'a DpopPolicy>,
@@ -151,7 +152,9 @@ pub(crate) fn generate(
     let suffix = if path == "/" { "" } else { path };
     let mut document = serde_json::Map::new();
     document.insert("resource".into(), enforced.resource.into());
-    document.insert("authorization_servers".into(), serde_json::json!([enforced.issuer]));
+    if let Some(issuers) = &enforced.issuers {
+        document.insert("authorization_servers".into(), serde_json::json!(issuers));
+    }
     document.insert("scopes_supported".into(), serde_json::json!(enforced.scopes));
     let methods: &[&str] = if enforced.allow_query { &["header", "query"] } else { &["header"] };
     document.insert("bearer_methods_supported".into(), serde_json::json!(methods));
@@ -220,7 +223,13 @@ mod tests {
     use super::*;
 
     fn enforced(resource: &str) -> Enforced<'_> {
-        Enforced { resource, issuer: "https://issuer.example", scopes: &["a", "b"], allow_query: false, dpop: None }
+        Enforced {
+            resource,
+            issuers: Some(vec!["https://issuer.example".into()]),
+            scopes: &["a", "b"],
+            allow_query: false,
+            dpop: None,
+        }
     }
 
     #[test]

@@ -617,7 +617,9 @@ impl<S: Scopes, C: AccessClaims> ResourceServerBuilder<S, C> {
     /// is generated from what this server enforces: `resource` is the
     /// verifier's audience (which must then be an `https` URL, RFC 9728
     /// §1.2; `http` only on a loopback host), `authorization_servers` its
-    /// issuer, `scopes_supported` every scope of the scope enum,
+    /// issuer (for an issuer templated with `{tenantid}`, one per allowed
+    /// tenant, and none with `allow_any_tenant`, which cannot be listed),
+    /// `scopes_supported` every scope of the scope enum,
     /// `bearer_methods_supported` `header` (and `query` when
     /// [allowed](Self::allow_access_token_in_query)), and the DPoP members
     /// when DPoP is on. `metadata` adds what the code cannot know.
@@ -666,7 +668,7 @@ impl<S: Scopes, C: AccessClaims> ResourceServerBuilder<S, C> {
             Some(config) => {
                 let enforced = Enforced {
                     resource: self.verifier.audience(),
-                    issuer: self.verifier.issuer(),
+                    issuers: self.verifier.trusted_issuers(),
                     scopes: S::NAMES,
                     allow_query: self.allow_query,
                     dpop: self.dpop.as_ref(),

@@ -305,6 +305,12 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         &self.inner.built.issuer
     }
 
+    /// Every issuer it trusts: its issuer, or for an issuer templated with
+    /// `{tenantid}` one per allowed tenant; `None` when every tenant is allowed.
+    pub(crate) fn trusted_issuers(&self) -> Option<Vec<String>> {
+        self.inner.built.trusted_issuers()
+    }
+
     /// The provider profile.
     pub fn profile(&self) -> Profile {
         self.inner.profile

@@ -197,6 +197,18 @@ struct Built {
 }
 
 impl Built {
+    /// Every issuer this configuration trusts, or `None` when it cannot be
+    /// listed (a templated issuer open to every tenant).
+    pub(crate) fn trusted_issuers(&self) -> Option<Vec<String>> {
+        match &self.tenants {
+            None => Some(vec![self.issuer.to_string()]),
+            Some(tenants::TenantPolicy::Any) => None,
+            Some(tenants::TenantPolicy::Only(list)) => {
+                Some(list.iter().map(|tid| self.issuer.replace("{tenantid}", tid)).collect())
+            }
+        }
+    }
+
     /// Checks the JWS with the keys at hand; a remote key source never waits
     /// here (a missing key starts a refresh in the background).
     fn verify_jws<'t>(&self, token: &'t str) -> Result<jws::Verified<'t>, Error> {
