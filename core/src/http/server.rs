@@ -10,7 +10,7 @@ use super::rejection::{Accepts, BodyFn, Rejection, RejectionBody, RejectionSourc
 use super::replay::ReplayKey;
 use crate::claims::{AccessClaims, NoClaims};
 use crate::error::{ConfigError, Error};
-use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes};
+use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes, UserRequirement};
 use crate::token::{AccessToken, Binding};
 use crate::verify::AccessTokenVerifier;
 
@@ -391,16 +391,19 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
     /// The request's access token, verified and checked against the guard
     /// that `#[requires_scope]` writes as a type: its binding requirement `B`
     /// (401 for a bearer token where a sender-constrained one is required),
-    /// then its scope requirement `R` (403). Both are usually inferred from
-    /// the guard type the result is assigned to.
+    /// then its scope requirement `R` (403), then its user requirement `U`:
+    /// roles (403, no RFC 6750 error code) and step-up authentication (401
+    /// `insufficient_user_authentication`, RFC 9470 §3). All are usually
+    /// inferred from the guard type the result is assigned to.
     ///
     /// # Errors
     /// As [`authenticate`](Self::authenticate), plus 403 when a required
-    /// scope was not granted.
-    pub async fn authorize<R: Requirement<S>, B: BindingRequirement>(
+    /// scope was not granted or a required role is missing, and 401 when the
+    /// user's authentication is not strong or recent enough.
+    pub async fn authorize<R: Requirement<S>, B: BindingRequirement, U: UserRequirement<S>>(
         &self,
         request: &HttpRequest<'_>,
-    ) -> Result<Scoped<AccessToken<S, C>, R, B>, Rejection> {
+    ) -> Result<Scoped<AccessToken<S, C>, R, B, U>, Rejection> {
         let token = self.authenticate(request).await?;
         let used = if token.binding().is_sender_constrained() { Scheme::Dpop } else { Scheme::Bearer };
         Scoped::check(token).map_err(|e| {

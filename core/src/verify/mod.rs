@@ -18,6 +18,7 @@ mod issuers;
 pub(crate) mod jws;
 mod payload;
 mod profile;
+mod roles;
 mod time;
 
 use core::fmt;
@@ -29,6 +30,7 @@ pub use self::diagnose::{Check, Diagnosis, Outcome, Rule};
 pub use self::id::{IdTokenVerifier, IdTokenVerifierBuilder, Nonce};
 pub use self::issuers::{IssuerRouter, IssuerVerifier};
 pub use self::profile::Profile;
+pub use self::roles::RoleSource;
 #[doc(hidden)]
 pub use self::profile::{Classification, TokenKind, classify};
 pub use self::time::{Clock, SystemClock};

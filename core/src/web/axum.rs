@@ -49,7 +49,7 @@ use http::{HeaderValue, StatusCode};
 
 use crate::claims::{AccessClaims, IdClaims};
 use crate::http::{BearerError, ClientCertificate, HttpRequest, Rejection, ResourceServer};
-use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes};
+use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes, UserRequirement};
 use crate::token::{AccessToken, IdToken};
 
 /// The pipeline's view of an axum request: method, target, the scheme and
@@ -101,21 +101,23 @@ where
     }
 }
 
-/// The `#[requires_scope]` guard: verified, then checked against `R` (403
-/// when a scope is missing).
-impl<St, S, C, R, B> FromRequestParts<St> for Scoped<AccessToken<S, C>, R, B>
+/// The `#[requires_scope]` guard (with `#[requires_role]` and
+/// `#[requires_auth]`): verified, then checked against `R` (403 when a scope
+/// is missing) and the user requirement `U` (403 for a role, 401 for step-up).
+impl<St, S, C, R, B, U> FromRequestParts<St> for Scoped<AccessToken<S, C>, R, B, U>
 where
     St: Send + Sync,
     S: Scopes,
     C: AccessClaims + Send,
     R: Requirement<S>,
     B: BindingRequirement,
+    U: UserRequirement<S>,
     ResourceServer<S, C>: FromRef<St>,
 {
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Self::Rejection> {
-        ResourceServer::<S, C>::from_ref(state).authorize::<R, B>(&request(parts)).await
+        ResourceServer::<S, C>::from_ref(state).authorize::<R, B, U>(&request(parts)).await
     }
 }
 
