@@ -169,9 +169,16 @@ pub(crate) fn is_guard_attr(attr: &Attribute, which: Which) -> bool {
 
 /// Takes the arguments of every other guard attribute on `func` (removing
 /// the attributes), parsed and checked.
+///
+/// Each taken attribute's path is still named in the body (`use path as
+/// _;`), so the import it was written with counts as used.
 pub(crate) fn take_siblings(cx: &Ctxt, func: &mut ImplItemFn, user: &mut UserArgs) {
     let attrs = std::mem::take(&mut func.attrs);
     for attr in attrs {
+        if is_guard_attr(&attr, Which::Role) || is_guard_attr(&attr, Which::Auth) {
+            let path = attr.path();
+            func.block.stmts.insert(0, syn::parse_quote_spanned!(path.span()=> #[allow(unused_imports)] use #path as _;));
+        }
         if is_guard_attr(&attr, Which::Role) {
             if user.roles.is_some() {
                 cx.error_spanned_by(&attr, "`#[requires_role]` is written twice; list every role in one");

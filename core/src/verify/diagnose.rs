@@ -580,6 +580,8 @@ mod tests {
             r#","scp":"read:messages","azp":"web","ver":"2.0""#,
             r#","nbf":"soon""#,
             r#","nbf":1900000000"#,
+            r#","scope":"read:messages","acr":5"#,
+            r#","scope":"read:messages","auth_time":"recently""#,
         ];
         let mut all: Vec<String> = extra.iter().map(|e| format!("{{{base}{e}}}")).collect();
         for (from, to) in [
