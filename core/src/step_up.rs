@@ -32,6 +32,8 @@ use crate::scope::{Requirement, bit, sealed};
 pub trait AcrValues: Sized + Send + Sync + 'static + DerivedAcrValues {
     /// The `acr` strings, in declaration order.
     const NAMES: &'static [&'static str];
+    /// Every variant, in declaration order.
+    const ALL: &'static [Self];
     /// The name of the enum, for error messages (empty for [`NoAcr`]).
     const TYPE_NAME: &'static str;
 
@@ -55,6 +57,7 @@ pub enum NoAcr {}
 impl DerivedAcrValues for NoAcr {}
 impl AcrValues for NoAcr {
     const NAMES: &'static [&'static str] = &[];
+    const ALL: &'static [Self] = &[];
     const TYPE_NAME: &'static str = "";
 }
 

@@ -26,6 +26,7 @@ pub(crate) fn scopes(
             impl ::tokenkind::__private::DerivedAcrValues for #ident {}
             impl ::tokenkind::__private::AcrValues for #ident {
                 const NAMES: &'static [&'static str] = &[#(#names),*];
+                const ALL: &'static [Self] = &[];
                 const TYPE_NAME: &'static str = "";
             }
             #markers

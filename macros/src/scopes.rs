@@ -384,6 +384,7 @@ fn expand_valid(input: &DeriveInput, entries: &[Entry<'_>], module: &Ident, kind
             impl ::tokenkind::__private::DerivedAcrValues for #ident {}
             impl ::tokenkind::__private::AcrValues for #ident {
                 const NAMES: &'static [&'static str] = &[#(#names),*];
+                const ALL: &'static [Self] = &[#(#ident::#variants),*];
                 const TYPE_NAME: &'static str = #type_name;
             }
             #markers
