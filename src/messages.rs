@@ -231,7 +231,9 @@ fn print_bearer(base: &str, dev: &DevIssuer) {
     let deleter = || dev.access_token().subject("ada").scope("delete:messages").expires_in(3600);
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let stepped_up = deleter().claim("acr", "mfa").claim("auth_time", now).sign();
-    println!("# 204: deleting every message needs delete:messages and acr mfa within 300 s (this token: for 5 minutes)");
+    println!(
+        "# 204: deleting every message needs delete:messages and acr mfa within 300 s (this token: for 5 minutes)"
+    );
     println!("curl -i -X DELETE {base}/api/messages -H 'Authorization: Bearer {stepped_up}'\n");
     println!("# 401 insufficient_user_authentication, acr_values=\"mfa\", max_age=\"300\": no step-up");
     println!("curl -i -X DELETE {base}/api/messages -H 'Authorization: Bearer {}'\n", deleter().sign());

@@ -12,8 +12,8 @@ use tokenkind::http::{HttpRequest, Rejection, ResourceServer};
 use tokenkind::scope::{All, AnyBinding, Mode, User};
 use tokenkind::step_up::AnyAuth;
 use tokenkind::{
-    AccessToken, AccessTokenVerifier, ConfigError, Error, ErrorCode, Granted, Profile, RoleSource, Roles, Scoped, Scopes,
-    requires_role, requires_scope,
+    AccessToken, AccessTokenVerifier, ConfigError, Error, ErrorCode, Granted, Profile, RoleSource, Roles, Scoped,
+    Scopes, requires_role, requires_scope,
 };
 use tokenkind_suite::messages::{Role, user_role};
 
@@ -188,7 +188,8 @@ fn auth0_okta_and_cognito_roles_come_from_their_own_claims() {
     };
     let v = verifier(&dev, "https://messages.example", Profile::Auth0, RoleSource::Profile);
     assert_eq!(roles(&v.verify(&auth0(json!({"permissions": ["admin"]}))).unwrap()), ["admin"]);
-    let ns = verifier(&dev, "https://messages.example", Profile::Auth0, RoleSource::claim("https://messages.example/roles"));
+    let ns =
+        verifier(&dev, "https://messages.example", Profile::Auth0, RoleSource::claim("https://messages.example/roles"));
     let token = auth0(json!({"permissions": ["x"], "https://messages.example/roles": ["admin"]}));
     assert_eq!(roles(&ns.verify(&token).unwrap()), ["admin"]);
 
@@ -218,7 +219,12 @@ fn auth0_okta_and_cognito_roles_come_from_their_own_claims() {
 #[test]
 fn a_role_source_must_name_a_claim_that_is_not_a_registered_one() {
     let dev = DevIssuer::new();
-    for source in [RoleSource::claim("scope"), RoleSource::claim("scp"), RoleSource::claim(""), RoleSource::path(Vec::<&str>::new())] {
+    for source in [
+        RoleSource::claim("scope"),
+        RoleSource::claim("scp"),
+        RoleSource::claim(""),
+        RoleSource::path(Vec::<&str>::new()),
+    ] {
         let built = dev.access_token_verifier::<Api>().roles_from(source.clone()).build();
         assert_eq!(
             built.unwrap_err(),
@@ -305,7 +311,8 @@ type AdminGuard = Scoped<
 #[tokio::test]
 async fn a_missing_role_is_a_403_without_an_rfc_6750_error_code_or_challenge() {
     let dev = DevIssuer::new();
-    let server = ResourceServer::builder(dev.access_token_verifier::<Api>().build().unwrap()).realm("messages").build().unwrap();
+    let server =
+        ResourceServer::builder(dev.access_token_verifier::<Api>().build().unwrap()).realm("messages").build().unwrap();
     let authorize = |token: String| {
         let server = server.clone();
         async move {

@@ -38,7 +38,12 @@ fn verifier<S: Scopes>(dev: &DevIssuer, leeway: u64) -> AccessTokenVerifier<S> {
 fn access_tokens_expose_acr_amr_and_auth_time_typed() {
     let dev = DevIssuer::new();
     let v = verifier::<Api>(&dev, 60);
-    let raw = dev.access_token().issued_at(NOW).claim("acr", "mfa").claim("amr", json!(["pwd", "otp"])).claim("auth_time", NOW - 5);
+    let raw = dev
+        .access_token()
+        .issued_at(NOW)
+        .claim("acr", "mfa")
+        .claim("amr", json!(["pwd", "otp"]))
+        .claim("auth_time", NOW - 5);
     let t = v.verify(&raw.sign()).unwrap();
     assert_eq!(t.acr(), Some("mfa"));
     assert_eq!(t.amr().unwrap().collect::<Vec<_>>(), ["pwd", "otp"]);
@@ -160,7 +165,8 @@ async fn insufficient_authentication_is_the_rfc_9470_challenge() {
         "Bearer realm=\"messages\", error=\"insufficient_user_authentication\", \
          error_description=\"a different authentication level is required\", acr_values=\"mfa\""
     );
-    let old = authorize(&server, &deleter().claim("acr", "mfa").claim("auth_time", NOW - 361).sign()).await.unwrap_err();
+    let old =
+        authorize(&server, &deleter().claim("acr", "mfa").claim("auth_time", NOW - 361).sign()).await.unwrap_err();
     assert_eq!(
         challenge(&old).unwrap(),
         "Bearer realm=\"messages\", error=\"insufficient_user_authentication\", \
@@ -177,7 +183,8 @@ async fn insufficient_authentication_is_the_rfc_9470_challenge() {
         br#"{"error":"insufficient_user_authentication","error_description":"a different and more recent authentication is required"}"#
     );
     // Order: a missing scope is told first (the user logging in again would not help).
-    let reader = authorize(&server, &dev.access_token().issued_at(NOW).scope("read:messages").sign()).await.unwrap_err();
+    let reader =
+        authorize(&server, &dev.access_token().issued_at(NOW).scope("read:messages").sign()).await.unwrap_err();
     assert_eq!((reader.status(), reader.error_code()), (403, Some(ErrorCode::InsufficientScope)));
 
     let ok = authorize(&server, &deleter().claim("acr", "mfa").claim("auth_time", NOW - 360).sign()).await.unwrap();

@@ -26,7 +26,8 @@ pub use crate::claims::{AccessClaims, IdClaims, NoClaims};
 pub use crate::error::{ConfigError, Error, ErrorCode};
 pub use crate::keys::{Algorithm, KeySet};
 pub use crate::scope::{
-    AcrValues, Granted, RequiredRoles, RequiredScopes, RoleMarker, RoleSet, Roles, ScopeMarker, ScopeSet, Scoped, Scopes,
+    AcrValues, Granted, RequiredRoles, RequiredScopes, RoleMarker, RoleSet, Roles, ScopeMarker, ScopeSet, Scoped,
+    Scopes,
 };
 pub use crate::token::{AccessToken, Audience, Binding, IdToken};
 pub use crate::verify::{

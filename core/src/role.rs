@@ -232,7 +232,10 @@ impl fmt::Display for RequiredRoles {
 #[allow(clippy::missing_fields_in_debug)] // `names` and `mask` are shown as the role list
 impl fmt::Debug for RequiredRoles {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RequiredRoles").field("mode", &self.mode).field("roles", &self.iter().collect::<Vec<_>>()).finish()
+        f.debug_struct("RequiredRoles")
+            .field("mode", &self.mode)
+            .field("roles", &self.iter().collect::<Vec<_>>())
+            .finish()
     }
 }
 

@@ -138,7 +138,8 @@ impl<A: AcrValues, L: Requirement<A>, const MAX_AGE: u64> AuthRequirement<A> for
 /// §3.1.2.1 `max_age`). Computed without overflow for any claim value.
 pub(crate) fn recent_enough(auth_time: Option<i64>, max_age: u64, now: i64, leeway: u64) -> bool {
     let Some(auth_time) = auth_time else { return false };
-    let (auth_time, now, max_age, leeway) = (i128::from(auth_time), i128::from(now), i128::from(max_age), i128::from(leeway));
+    let (auth_time, now, max_age, leeway) =
+        (i128::from(auth_time), i128::from(now), i128::from(max_age), i128::from(leeway));
     now - auth_time <= max_age + leeway && auth_time - now <= leeway
 }
 
@@ -268,7 +269,7 @@ impl<Q: sealed::Requirement, L: sealed::Requirement, const SECS: u64> ProvesMaxA
 )]
 pub trait ProvesAcr<M, I>: crate::scope::sealed::User {}
 #[diagnostic::do_not_recommend]
-impl<M, I, Q: sealed::Requirement, L: crate::scope::Proves<M, I> + sealed::Requirement, const SECS: u64>
-    ProvesAcr<M, I> for crate::scope::User<Q, StepUp<L, SECS>>
+impl<M, I, Q: sealed::Requirement, L: crate::scope::Proves<M, I> + sealed::Requirement, const SECS: u64> ProvesAcr<M, I>
+    for crate::scope::User<Q, StepUp<L, SECS>>
 {
 }

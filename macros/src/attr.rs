@@ -57,10 +57,14 @@ pub(crate) fn variant_string(attr: &Attribute, kind: crate::scopes::Kind) -> syn
     use crate::scopes::Kind;
     let usage = || {
         let message = match kind {
-            Kind::Scope => "`#[scope]` takes the scope string, as it appears in a token's `scope` claim: \
-                            `#[scope(\"read:messages\")]`",
-            Kind::Role => "`#[role]` takes the role string, as it appears in the token's role claim: \
-                           `#[role(\"admin\")]`",
+            Kind::Scope => {
+                "`#[scope]` takes the scope string, as it appears in a token's `scope` claim: \
+                            `#[scope(\"read:messages\")]`"
+            }
+            Kind::Role => {
+                "`#[role]` takes the role string, as it appears in the token's role claim: \
+                           `#[role(\"admin\")]`"
+            }
             Kind::Acr => "`#[acr]` takes the `acr` value, as it appears in a token's `acr` claim: `#[acr(\"mfa\")]`",
         };
         syn::Error::new_spanned(attr, message)
@@ -98,11 +102,18 @@ impl ScopesOptions {
                     if scope_enum && (input.peek(kw::roles) || input.peek(kw::acr)) {
                         let roles = input.peek(kw::roles);
                         let key = input.call(Ident::parse_any)?;
-                        expect_eq(input, key.span(), if roles { "`#[scopes(roles = Role)]`" } else { "`#[scopes(acr = Acr)]`" })?;
+                        expect_eq(
+                            input,
+                            key.span(),
+                            if roles { "`#[scopes(roles = Role)]`" } else { "`#[scopes(acr = Acr)]`" },
+                        )?;
                         let path: syn::Path = input.parse()?;
                         let slot = if roles { &mut options.roles } else { &mut options.acr };
                         if slot.is_some() {
-                            cx.error_spanned_by(&path, format!("the {key} enum is already named; keep one `{key} = ...`"));
+                            cx.error_spanned_by(
+                                &path,
+                                format!("the {key} enum is already named; keep one `{key} = ...`"),
+                            );
                         }
                         *slot = Some(path);
                         return Ok(true);
@@ -173,10 +184,7 @@ fn parse_options(
     while !input.is_empty() {
         if !known(input)? {
             let key = input.call(Ident::parse_any)?;
-            return Err(syn::Error::new(
-                key.span(),
-                format!("unknown `#[{attr_name}]` option `{key}`; {valid}"),
-            ));
+            return Err(syn::Error::new(key.span(), format!("unknown `#[{attr_name}]` option `{key}`; {valid}")));
         }
         if input.is_empty() {
             break;

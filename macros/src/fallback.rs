@@ -61,16 +61,25 @@ pub(crate) fn scopes(
 /// The marker module and its impls; shared by the real expansion.
 /// After an error (`valid` false) a variant may carry fields, so the
 /// marker's `SCOPE` is left unevaluable instead of naming it.
-pub(crate) fn markers(input: &DeriveInput, entries: &[Entry<'_>], module: &Ident, valid: bool, kind: Kind) -> TokenStream {
+pub(crate) fn markers(
+    input: &DeriveInput,
+    entries: &[Entry<'_>],
+    module: &Ident,
+    valid: bool,
+    kind: Kind,
+) -> TokenStream {
     let ident = &input.ident;
     let vis = &input.vis;
     let inner_vis = inner_visibility(vis);
     let noun = kind.noun();
-    let module_doc = format!("{} markers of [`{ident}`], one per {noun}, for `Granted` proofs.", match kind {
-        Kind::Scope => "Scope",
-        Kind::Role => "Role",
-        Kind::Acr => "`acr`",
-    });
+    let module_doc = format!(
+        "{} markers of [`{ident}`], one per {noun}, for `Granted` proofs.",
+        match kind {
+            Kind::Scope => "Scope",
+            Kind::Role => "Role",
+            Kind::Acr => "`acr`",
+        }
+    );
     let markers = entries.iter().map(|entry| {
         let marker = entry.variant;
         let doc = format!("The {noun} `{}` of [`{ident}`](super::{ident}).", entry.scope.value());

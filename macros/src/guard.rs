@@ -48,7 +48,11 @@ const ROLE_USAGE: &str = "write the roles as string literals: `#[requires_role(\
 impl RoleArgs {
     pub(crate) fn parse(input: ParseStream) -> syn::Result<Self> {
         let mode = if (input.peek(kw::any) || input.peek(kw::all)) && input.peek2(syn::token::Paren) {
-            let mode = if input.peek(kw::any) { Mode::Any(input.parse()?) } else { input.parse::<kw::all>().map(|_| Mode::All)? };
+            let mode = if input.peek(kw::any) {
+                Mode::Any(input.parse()?)
+            } else {
+                input.parse::<kw::all>().map(|_| Mode::All)?
+            };
             let content;
             syn::parenthesized!(content in input);
             let roles = strings(&content, ROLE_USAGE)?;
@@ -66,7 +70,10 @@ impl RoleArgs {
 
 fn finish(mode: Mode, roles: Vec<LitStr>) -> syn::Result<RoleArgs> {
     if roles.is_empty() {
-        return Err(syn::Error::new(Span::call_site(), format!("`#[requires_role]` needs the roles it requires; {ROLE_USAGE}")));
+        return Err(syn::Error::new(
+            Span::call_site(),
+            format!("`#[requires_role]` needs the roles it requires; {ROLE_USAGE}"),
+        ));
     }
     Ok(RoleArgs { mode, roles })
 }
@@ -77,7 +84,10 @@ fn strings(input: ParseStream, usage: &str) -> syn::Result<Vec<LitStr>> {
         .into_iter()
         .map(|expr| match expr {
             syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => Ok(lit),
-            other => Err(syn::Error::new_spanned(other, format!("expected a string literal (checked at compile time); {usage}"))),
+            other => Err(syn::Error::new_spanned(
+                other,
+                format!("expected a string literal (checked at compile time); {usage}"),
+            )),
         })
         .collect()
 }
@@ -101,7 +111,10 @@ impl AuthArgs {
             if input.peek(kw::acr) {
                 let key: kw::acr = input.parse()?;
                 if seen_acr {
-                    return Err(syn::Error::new(key.span, "`acr` is given twice; list several values as `acr = any(\"a\", \"b\")`"));
+                    return Err(syn::Error::new(
+                        key.span,
+                        "`acr` is given twice; list several values as `acr = any(\"a\", \"b\")`",
+                    ));
                 }
                 seen_acr = true;
                 input.parse::<Token![=]>()?;
@@ -111,13 +124,21 @@ impl AuthArgs {
                     let parens = syn::parenthesized!(content in input);
                     args.acr = strings(&content, AUTH_USAGE)?;
                     if args.acr.is_empty() {
-                        return Err(syn::Error::new(parens.span.join(), "`any()` lists no `acr` values; write at least one"));
+                        return Err(syn::Error::new(
+                            parens.span.join(),
+                            "`any()` lists no `acr` values; write at least one",
+                        ));
                     }
                 } else {
                     let lit: syn::Expr = input.parse()?;
                     match lit {
                         syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(lit), .. }) => args.acr.push(lit),
-                        other => return Err(syn::Error::new_spanned(other, format!("expected a string literal; {AUTH_USAGE}"))),
+                        other => {
+                            return Err(syn::Error::new_spanned(
+                                other,
+                                format!("expected a string literal; {AUTH_USAGE}"),
+                            ));
+                        }
                     }
                 }
             } else if input.peek(kw::max_age) {
@@ -126,15 +147,25 @@ impl AuthArgs {
                     return Err(syn::Error::new(key.span, "`max_age` is given twice; keep one"));
                 }
                 input.parse::<Token![=]>()?;
-                let lit: LitInt = input.parse().map_err(|e| syn::Error::new(e.span(), format!("`max_age` is a whole number of seconds; {AUTH_USAGE}")))?;
+                let lit: LitInt = input.parse().map_err(|e| {
+                    syn::Error::new(e.span(), format!("`max_age` is a whole number of seconds; {AUTH_USAGE}"))
+                })?;
                 match lit.base10_parse::<u64>() {
                     Ok(secs) if secs < u64::MAX => {}
-                    _ => return Err(syn::Error::new_spanned(&lit, "`max_age` is a whole number of seconds, below 2^64 - 1")),
+                    _ => {
+                        return Err(syn::Error::new_spanned(
+                            &lit,
+                            "`max_age` is a whole number of seconds, below 2^64 - 1",
+                        ));
+                    }
                 }
                 args.max_age = Some(lit);
             } else {
                 let key = input.call(Ident::parse_any).map_err(|e| syn::Error::new(e.span(), AUTH_USAGE))?;
-                return Err(syn::Error::new(key.span(), format!("unknown `#[requires_auth]` option `{key}`; {AUTH_USAGE}")));
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("unknown `#[requires_auth]` option `{key}`; {AUTH_USAGE}"),
+                ));
             }
             if input.is_empty() {
                 break;
@@ -142,7 +173,10 @@ impl AuthArgs {
             input.parse::<Token![,]>()?;
         }
         if args.acr.is_empty() && args.max_age.is_none() {
-            return Err(syn::Error::new(Span::call_site(), format!("`#[requires_auth]` needs a requirement; {AUTH_USAGE}")));
+            return Err(syn::Error::new(
+                Span::call_site(),
+                format!("`#[requires_auth]` needs a requirement; {AUTH_USAGE}"),
+            ));
         }
         Ok(args)
     }
@@ -177,7 +211,9 @@ pub(crate) fn take_siblings(cx: &Ctxt, func: &mut ImplItemFn, user: &mut UserArg
     for attr in attrs {
         if is_guard_attr(&attr, Which::Role) || is_guard_attr(&attr, Which::Auth) {
             let path = attr.path();
-            func.block.stmts.insert(0, syn::parse_quote_spanned!(path.span()=> #[allow(unused_imports)] use #path as _;));
+            func.block
+                .stmts
+                .insert(0, syn::parse_quote_spanned!(path.span()=> #[allow(unused_imports)] use #path as _;));
         }
         if is_guard_attr(&attr, Which::Role) {
             if user.roles.is_some() {
@@ -221,7 +257,10 @@ pub(crate) fn check_roles(cx: &Ctxt, roles: &[LitStr]) {
     for lit in roles {
         let value = lit.value();
         if value.is_empty() {
-            cx.error_spanned_by(lit, "the role string is empty; write a role the roles enum declares: `#[requires_role(\"admin\")]`");
+            cx.error_spanned_by(
+                lit,
+                "the role string is empty; write a role the roles enum declares: `#[requires_role(\"admin\")]`",
+            );
         } else if !seen.insert(value.clone()) {
             cx.error_spanned_by(lit, format!("the role \"{value}\" is listed twice; remove one"));
         }
@@ -233,7 +272,10 @@ pub(crate) fn check_acr(cx: &Ctxt, acr: &[LitStr]) {
     for lit in acr {
         let value = lit.value();
         if value.is_empty() {
-            cx.error_spanned_by(lit, "the `acr` value is empty; write a value the `acr` enum declares: `acr = \"mfa\"`");
+            cx.error_spanned_by(
+                lit,
+                "the `acr` value is empty; write a value the `acr` enum declares: `acr = \"mfa\"`",
+            );
         } else if !seen.insert(value.clone()) {
             cx.error_spanned_by(lit, format!("the `acr` value \"{value}\" is listed twice; remove one"));
         }
@@ -321,7 +363,14 @@ impl Vocab {
 
 /// The marker of one role or `acr` string: found in a constant, where an
 /// undeclared string fails compilation with a message naming it and the enum.
-fn resolve(lit: &LitStr, owner: &str, set: &TokenStream, trait_: TokenStream, at: TokenStream, v: &Vocab) -> TokenStream {
+fn resolve(
+    lit: &LitStr,
+    owner: &str,
+    set: &TokenStream,
+    trait_: TokenStream,
+    at: TokenStream,
+    v: &Vocab,
+) -> TokenStream {
     let value = lit.value();
     let Vocab { attr, noun, enum_noun, variant_attr, derive, option } = v;
     let none = format!(
@@ -329,7 +378,9 @@ fn resolve(lit: &LitStr, owner: &str, set: &TokenStream, trait_: TokenStream, at
          `#[derive({derive})]` and name it on the scope enum with `#[scopes({option})]`"
     );
     let head = format!("{attr}: the {noun} \"{value}\" is not declared by `");
-    let middle = format!("`, the {enum_noun} of {owner}; declare it with `#[{variant_attr}(\"{value}\")]` on a variant, or fix the spelling");
+    let middle = format!(
+        "`, the {enum_noun} of {owner}; declare it with `#[{variant_attr}(\"{value}\")]` on a variant, or fix the spelling"
+    );
     quote_spanned! {lit.span()=>
         ::tokenkind::__private::#at<#set, {
             const NAMES: &[&str] = <#set as ::tokenkind::__private::#trait_>::NAMES;

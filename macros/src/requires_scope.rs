@@ -360,7 +360,8 @@ fn rewrite(func: &mut ImplItemFn, index: usize, args: &ScopeArgs, user: &UserArg
         Mode::All => quote!(::tokenkind::__private::All<#markers>),
         Mode::Any(any) => quote_spanned!(any.span=> ::tokenkind::__private::Any<#markers>),
     };
-    let binding = args.sender_constrained.as_ref().map(|kw| quote_spanned!(kw.span=> ::tokenkind::__private::SenderConstrained));
+    let binding =
+        args.sender_constrained.as_ref().map(|kw| quote_spanned!(kw.span=> ::tokenkind::__private::SenderConstrained));
     let guarded: Type = match (binding, user.is_empty()) {
         (None, true) => syn::parse_quote_spanned!(ty_span=> ::tokenkind::__private::Scoped<#ty, #requirement>),
         (Some(binding), true) => {

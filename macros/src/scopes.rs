@@ -102,7 +102,11 @@ pub(crate) fn expand(input: &DeriveInput, kind: Kind) -> TokenStream {
     let module = options.module.clone().unwrap_or_else(|| default_module(&input.ident, kind));
     let (attr_name, container) = (kind.attr(), kind.container());
     for attr in input.attrs.iter().filter(|a| attr::is(a, attr_name)) {
-        let options = if kind == Kind::Scope { "`#[scopes(module = name, roles = Role, acr = Acr)]`".to_owned() } else { format!("`#[{container}(module = name)]`") };
+        let options = if kind == Kind::Scope {
+            "`#[scopes(module = name, roles = Role, acr = Acr)]`".to_owned()
+        } else {
+            format!("`#[{container}(module = name)]`")
+        };
         cx.error_spanned_by(
             attr,
             format!("`#[{attr_name}(\"...\")]` goes on each variant; the enum itself takes only {options}"),
@@ -188,7 +192,10 @@ fn entries<'a>(cx: &Ctxt, input: &'a DeriveInput, data: &'a DataEnum, kind: Kind
         if !matches!(variant.fields, Fields::Unit) {
             cx.error_spanned_by(
                 &variant.fields,
-                format!("a {} variant carries no data; remove the fields of `{ident}`", noun.replace('`', "").trim_end_matches(" value")),
+                format!(
+                    "a {} variant carries no data; remove the fields of `{ident}`",
+                    noun.replace('`', "").trim_end_matches(" value")
+                ),
             );
             complete = false;
         }
@@ -204,7 +211,10 @@ fn entries<'a>(cx: &Ctxt, input: &'a DeriveInput, data: &'a DataEnum, kind: Kind
             complete = false;
         }
         for attr in variant.attrs.iter().filter(|a| attr::is(a, container)) {
-            cx.error_spanned_by(attr, format!("`#[{container}(...)]` goes on the enum; a variant takes `#[{attr_name}(\"...\")]`"));
+            cx.error_spanned_by(
+                attr,
+                format!("`#[{container}(...)]` goes on the enum; a variant takes `#[{attr_name}(\"...\")]`"),
+            );
             complete = false;
         }
         let mut scope = None;
@@ -270,18 +280,27 @@ fn check_string(value: &str, kind: Kind) -> Result<(), String> {
     match kind {
         Kind::Scope => scope_token::check(value).map_err(|problem| invalid_scope(value, &problem)),
         Kind::Acr => scope_token::check(value).map_err(|problem| match problem {
-            Problem::Empty => "the `acr` value is empty; write it as the provider puts it in `acr`: `#[acr(\"mfa\")]`".to_owned(),
+            Problem::Empty => {
+                "the `acr` value is empty; write it as the provider puts it in `acr`: `#[acr(\"mfa\")]`".to_owned()
+            }
             Problem::Space => format!(
                 "the `acr` value \"{value}\" contains a space, but `acr_values` is a space-delimited list \
                  (RFC 9470 §3); declare one variant per value"
             ),
-            Problem::Char(c) => format!("the `acr` value {value:?} contains {}; {}", scope_token::describe(c), scope_token::RULE.replace("in a scope", "in an `acr` value")),
+            Problem::Char(c) => format!(
+                "the `acr` value {value:?} contains {}; {}",
+                scope_token::describe(c),
+                scope_token::RULE.replace("in a scope", "in an `acr` value")
+            ),
         }),
         Kind::Role if value.is_empty() => Err(
-            "the role string is empty; write the role as it appears in the token's role claim: `#[role(\"admin\")]`".to_owned(),
+            "the role string is empty; write the role as it appears in the token's role claim: `#[role(\"admin\")]`"
+                .to_owned(),
         ),
         Kind::Role => match value.chars().find(|c| c.is_control()) {
-            Some(c) => Err(format!("the role {value:?} contains {}; no provider issues such a role", scope_token::describe(c))),
+            Some(c) => {
+                Err(format!("the role {value:?} contains {}; no provider issues such a role", scope_token::describe(c)))
+            }
             None => Ok(()),
         },
     }
@@ -364,7 +383,13 @@ pub(crate) fn associated(kind: Kind, options: &ScopesOptions) -> TokenStream {
     }
 }
 
-fn expand_valid(input: &DeriveInput, entries: &[Entry<'_>], module: &Ident, kind: Kind, options: &ScopesOptions) -> TokenStream {
+fn expand_valid(
+    input: &DeriveInput,
+    entries: &[Entry<'_>],
+    module: &Ident,
+    kind: Kind,
+    options: &ScopesOptions,
+) -> TokenStream {
     let ident = &input.ident;
     let type_name = ident.unraw().to_string();
     let names = entries.iter().map(|e| &e.scope);

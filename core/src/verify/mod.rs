@@ -30,9 +30,9 @@ pub use self::diagnose::{Check, Diagnosis, Outcome, Rule};
 pub use self::id::{IdTokenVerifier, IdTokenVerifierBuilder, Nonce};
 pub use self::issuers::{IssuerRouter, IssuerVerifier};
 pub use self::profile::Profile;
-pub use self::roles::RoleSource;
 #[doc(hidden)]
 pub use self::profile::{Classification, TokenKind, classify};
+pub use self::roles::RoleSource;
 pub use self::time::{Clock, SystemClock};
 use crate::error::{ConfigError, Error};
 use crate::keys::{Algorithm, KeySet};

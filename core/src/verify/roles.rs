@@ -141,7 +141,8 @@ pub(crate) fn user_roles(
     }
     let path = source.members(profile);
     let Some((first, rest)) = path.split_first() else { return Ok(()) };
-    let malformed = |depth: usize, expected| Error::MalformedRoleClaim { claim: path[..=depth].join(".").into(), expected };
+    let malformed =
+        |depth: usize, expected| Error::MalformedRoleClaim { claim: path[..=depth].join(".").into(), expected };
     let Some(mut raw) = p.raw(first) else { return Ok(()) };
     for (depth, name) in rest.iter().enumerate() {
         let members = object(raw).ok_or_else(|| malformed(depth, EXPECTED_OBJECT))?;
@@ -234,11 +235,20 @@ mod tests {
     #[test]
     fn user_roles_accept_scim_objects_with_a_string_value() {
         let json = r#"{"entitlements":[{"value":"admin","display":"Admin"},"editor"]}"#;
-        assert_eq!(roles(Profile::Rfc9068, &RoleSource::claim("entitlements"), json, false).unwrap(), ["admin", "editor"]);
+        assert_eq!(
+            roles(Profile::Rfc9068, &RoleSource::claim("entitlements"), json, false).unwrap(),
+            ["admin", "editor"]
+        );
         let no_value = r#"{"entitlements":[{"display":"Admin"}]}"#;
-        assert_eq!(roles(Profile::Rfc9068, &RoleSource::claim("entitlements"), no_value, false), Err(malformed("entitlements")));
+        assert_eq!(
+            roles(Profile::Rfc9068, &RoleSource::claim("entitlements"), no_value, false),
+            Err(malformed("entitlements"))
+        );
         let twice = r#"{"entitlements":[{"value":"a","value":"admin"}]}"#;
-        assert_eq!(roles(Profile::Rfc9068, &RoleSource::claim("entitlements"), twice, false), Err(malformed("entitlements")));
+        assert_eq!(
+            roles(Profile::Rfc9068, &RoleSource::claim("entitlements"), twice, false),
+            Err(malformed("entitlements"))
+        );
     }
 
     #[test]
@@ -247,7 +257,10 @@ mod tests {
         assert_eq!(roles(Profile::Rfc9068, &src, r#"{"roles":"admin"}"#, false), Err(malformed("roles")));
         assert_eq!(roles(Profile::Rfc9068, &src, r#"{"roles":[1]}"#, false), Err(malformed("roles")));
         assert_eq!(roles(Profile::Rfc9068, &src, r#"{"roles":null}"#, false), Err(malformed("roles")));
-        assert_eq!(roles(Profile::Keycloak, &src, r#"{"realm_access":{"roles":"admin"}}"#, false), Err(malformed("realm_access.roles")));
+        assert_eq!(
+            roles(Profile::Keycloak, &src, r#"{"realm_access":{"roles":"admin"}}"#, false),
+            Err(malformed("realm_access.roles"))
+        );
         assert_eq!(
             roles(Profile::Keycloak, &src, r#"{"realm_access":["admin"]}"#, false),
             Err(Error::MalformedRoleClaim { claim: "realm_access".into(), expected: EXPECTED_OBJECT })
@@ -262,8 +275,14 @@ mod tests {
     fn user_roles_absent_anywhere_on_the_path_are_none() {
         let src = RoleSource::keycloak_client("api");
         assert_eq!(roles(Profile::Keycloak, &src, "{}", false).unwrap(), Vec::<String>::new());
-        assert_eq!(roles(Profile::Keycloak, &src, r#"{"resource_access":{"other":{"roles":["admin"]}}}"#, false).unwrap(), Vec::<String>::new());
-        assert_eq!(roles(Profile::Keycloak, &src, r#"{"realm_access":{"roles":["admin"]}}"#, false).unwrap(), Vec::<String>::new());
+        assert_eq!(
+            roles(Profile::Keycloak, &src, r#"{"resource_access":{"other":{"roles":["admin"]}}}"#, false).unwrap(),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            roles(Profile::Keycloak, &src, r#"{"realm_access":{"roles":["admin"]}}"#, false).unwrap(),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
