@@ -188,8 +188,8 @@ pub fn server_from_env(verifier: AccessTokenVerifier<Api>) -> Result<ResourceSer
     builder.build().map_err(|e| e.to_string())
 }
 
-/// Ready-to-paste commands that show a 200, a 403 and a 401, and with DPoP
-/// on, a DPoP-bound token with its proof.
+/// Ready-to-paste commands that show a 200, a 403 and a 401, with DPoP on a
+/// DPoP-bound token with its proof, then the user role and step-up routes.
 pub fn print_try_it(base: &str, dev: &DevIssuer, server: &ResourceServer<Api>) {
     print_bearer(base, dev);
     if server.dpop().is_some() {
@@ -203,20 +203,13 @@ pub fn print_try_it(base: &str, dev: &DevIssuer, server: &ResourceServer<Api>) {
         println!("# 401: the same token without its proof, as a bearer token");
         println!("curl -i {url} -H 'Authorization: Bearer {token}'\n");
     }
+    print_roles_and_step_up(base, dev);
 }
 
-fn print_bearer(base: &str, dev: &DevIssuer) {
+/// Commands for `GET /api/admin` (a user role) and `DELETE /api/messages`
+/// (step-up authentication).
+fn print_roles_and_step_up(base: &str, dev: &DevIssuer) {
     let reader = dev.access_token().subject("ada").scope("read:messages").expires_in(3600).sign();
-    let id_token = dev.id_token().subject("ada").nonce("n-0S6_WzA2Mj").expires_in(3600).sign();
-    println!("\ndevelopment issuer {} — tokens below are valid for one hour\n", dev.issuer());
-    println!("# 200: read:messages is granted");
-    println!("curl -i {base}/api/messages -H 'Authorization: Bearer {reader}'\n");
-    println!("# 403: posting needs write:messages");
-    println!(
-        "curl -i -X POST {base}/api/messages -H 'Authorization: Bearer {reader}' -H 'Content-Type: application/json' -d '{{\"text\":\"hi\"}}'\n"
-    );
-    println!("# 401: an ID token is not an access token");
-    println!("curl -i {base}/api/messages -H 'Authorization: Bearer {id_token}'\n");
     let admin = dev
         .access_token()
         .subject("ada")
@@ -237,4 +230,18 @@ fn print_bearer(base: &str, dev: &DevIssuer) {
     println!("curl -i -X DELETE {base}/api/messages -H 'Authorization: Bearer {stepped_up}'\n");
     println!("# 401 insufficient_user_authentication, acr_values=\"mfa\", max_age=\"300\": no step-up");
     println!("curl -i -X DELETE {base}/api/messages -H 'Authorization: Bearer {}'\n", deleter().sign());
+}
+
+fn print_bearer(base: &str, dev: &DevIssuer) {
+    let reader = dev.access_token().subject("ada").scope("read:messages").expires_in(3600).sign();
+    let id_token = dev.id_token().subject("ada").nonce("n-0S6_WzA2Mj").expires_in(3600).sign();
+    println!("\ndevelopment issuer {} — tokens below are valid for one hour\n", dev.issuer());
+    println!("# 200: read:messages is granted");
+    println!("curl -i {base}/api/messages -H 'Authorization: Bearer {reader}'\n");
+    println!("# 403: posting needs write:messages");
+    println!(
+        "curl -i -X POST {base}/api/messages -H 'Authorization: Bearer {reader}' -H 'Content-Type: application/json' -d '{{\"text\":\"hi\"}}'\n"
+    );
+    println!("# 401: an ID token is not an access token");
+    println!("curl -i {base}/api/messages -H 'Authorization: Bearer {id_token}'\n");
 }
