@@ -531,6 +531,7 @@ pub(crate) mod sealed {
 /// ```
 pub struct Scoped<T, R, B = AnyBinding, U = AnyUser> {
     token: T,
+    #[allow(clippy::type_complexity)] // stands for the guard's requirements, owns none
     _requirement: PhantomData<fn() -> (R, B, U)>,
 }
 
@@ -711,10 +712,9 @@ impl<S: Scopes, C: AccessClaims, R: Requirement<S>, B: BindingRequirement, U: Us
     /// A proof that the user authenticated with the `acr` value of `M`.
     /// Compiles only when the guard's `#[requires_auth]` requires that value
     /// alone.
-    pub fn grant_acr<M: AcrMarker<Set = S::Acr>, I>(&self) -> Granted<'_, M>
+    pub fn grant_acr<M: AcrMarker<Set = S::Acr> + Marker, I>(&self) -> Granted<'_, M>
     where
         U: crate::step_up::ProvesAcr<M, I>,
-        M: Marker,
     {
         Granted::new()
     }

@@ -117,7 +117,7 @@ impl<A: AcrValues> AuthRequirement<A> for AnyAuth {
 
 impl<A: AcrValues, L: Requirement<A>, const MAX_AGE: u64> AuthRequirement<A> for StepUp<L, MAX_AGE> {
     fn check_auth(acr: Option<&str>, auth_time: Option<i64>, now: i64, leeway: u64) -> Result<(), Error> {
-        let acr_failed = L::MASK != 0 && !acr.and_then(A::index_of).is_some_and(|i| L::MASK & bit(i) != 0);
+        let acr_failed = L::MASK != 0 && acr.and_then(A::index_of).is_none_or(|i| L::MASK & bit(i) == 0);
         let max_age = (MAX_AGE != NO_MAX_AGE).then_some(MAX_AGE);
         let age_failed = max_age.is_some_and(|max_age| !recent_enough(auth_time, max_age, now, leeway));
         if !acr_failed && !age_failed {
@@ -186,6 +186,7 @@ impl fmt::Display for RequiredAuthentication {
     }
 }
 
+#[allow(clippy::missing_fields_in_debug)] // `acr_values` and `acr_mask` are shown as the value list
 impl fmt::Debug for RequiredAuthentication {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequiredAuthentication")

@@ -6,6 +6,7 @@
 //! the order they were written in.
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -293,7 +294,7 @@ pub(crate) fn user_type(ty: &Type, owner: &str, user: &UserArgs) -> TokenStream 
         None => quote!(::tokenkind::__private::All<()>),
         Some(args) => {
             let markers = marker_list(&args.roles, |lit| {
-                resolve(lit, owner, &roles_ty, quote!(Roles), quote!(RoleMarkerAt), &Vocab::ROLE)
+                resolve(lit, owner, &roles_ty, &quote!(Roles), &quote!(RoleMarkerAt), &Vocab::ROLE)
             });
             match &args.mode {
                 Mode::All => quote!(::tokenkind::__private::All<#markers>),
@@ -305,20 +306,20 @@ pub(crate) fn user_type(ty: &Type, owner: &str, user: &UserArgs) -> TokenStream 
         None => quote!(::tokenkind::__private::AnyAuth),
         Some(args) => {
             let markers = marker_list(&args.acr, |lit| {
-                resolve(lit, owner, &acr_ty, quote!(AcrValues), quote!(AcrMarkerAt), &Vocab::ACR)
+                resolve(lit, owner, &acr_ty, &quote!(AcrValues), &quote!(AcrMarkerAt), &Vocab::ACR)
             });
             // One value is proven by the guard (`All`); any of several proves none.
             let list = match &args.acr_any {
                 Some(any) if args.acr.len() > 1 => quote_spanned!(any.span=> ::tokenkind::__private::Any<#markers>),
                 _ => quote!(::tokenkind::__private::All<#markers>),
             };
-            let max_age = match &args.max_age {
-                Some(lit) => {
-                    let secs: u64 = lit.base10_parse().unwrap_or(u64::MAX);
-                    quote_spanned!(lit.span()=> #secs)
-                }
-                None => quote!(::tokenkind::__private::NO_MAX_AGE),
-            };
+            let max_age = args.max_age.as_ref().map_or_else(
+                || quote!(::tokenkind::__private::NO_MAX_AGE),
+                |secs_lit| {
+                    let secs: u64 = secs_lit.base10_parse().unwrap_or(u64::MAX);
+                    quote_spanned!(secs_lit.span()=> #secs)
+                },
+            );
             quote!(::tokenkind::__private::StepUp<#list, { #max_age }>)
         }
     };
@@ -367,8 +368,8 @@ fn resolve(
     lit: &LitStr,
     owner: &str,
     set: &TokenStream,
-    trait_: TokenStream,
-    at: TokenStream,
+    trait_: &TokenStream,
+    at: &TokenStream,
     v: &Vocab,
 ) -> TokenStream {
     let value = lit.value();
@@ -407,6 +408,7 @@ pub(crate) fn doc(user: &UserArgs) -> String {
     if let Some(roles) = &user.roles {
         let names: Vec<String> = roles.roles.iter().map(|s| format!("`{}`", s.value())).collect();
         let any = matches!(roles.mode, Mode::Any(_));
+        #[allow(clippy::format_push_string)] // one short doc line per handler, at compile time
         doc.push_str(&match names.as_slice() {
             [one] => format!(" Requires the user role {one}."),
             [init @ .., last] => {
@@ -419,10 +421,10 @@ pub(crate) fn doc(user: &UserArgs) -> String {
     if let Some(auth) = &user.auth {
         let acr: Vec<String> = auth.acr.iter().map(|s| format!("`{}`", s.value())).collect();
         if !acr.is_empty() {
-            doc.push_str(&format!(" Requires an authentication with `acr` {}.", acr.join(" or ")));
+            let _ = write!(doc, " Requires an authentication with `acr` {}.", acr.join(" or "));
         }
         if let Some(max_age) = &auth.max_age {
-            doc.push_str(&format!(" Requires the user to have authenticated within {max_age} seconds."));
+            let _ = write!(doc, " Requires the user to have authenticated within {max_age} seconds.");
         }
     }
     doc

@@ -160,6 +160,7 @@ fn not_an_enum(ident: &Ident, what: &str, kind: Kind) -> String {
 
 /// Collects each variant's string, reporting every mistake; `true` when
 /// each variant had exactly one valid, unique string.
+#[allow(clippy::too_many_lines)] // one check after another, each with its message
 fn entries<'a>(cx: &Ctxt, input: &'a DeriveInput, data: &'a DataEnum, kind: Kind) -> (Vec<Entry<'a>>, bool) {
     let enum_name = &input.ident;
     let (noun, plural, attr_name, container) = (kind.noun(), kind.plural(), kind.attr(), kind.container());

@@ -92,7 +92,7 @@ impl RoleSource {
 
     /// The member path this source reads under `profile`, or `None` when the
     /// profile has no user roles in this token.
-    fn members<'s>(&'s self, profile: Profile) -> Cow<'s, [&'s str]> {
+    fn members(&self, profile: Profile) -> Cow<'_, [&str]> {
         match self {
             Self::Profile => Cow::Borrowed(match profile {
                 Profile::Rfc9068 | Profile::EntraId => &["roles"],
