@@ -6,7 +6,7 @@ mod web;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 use tokenkind::dev::DevIssuer;
 
@@ -15,6 +15,8 @@ struct Example {
     child: Child,
     base: String,
     output: Vec<String>,
+    /// Kept open: an example printing more than was read must not meet a closed pipe.
+    _stdout: BufReader<ChildStdout>,
 }
 
 impl Drop for Example {
@@ -65,7 +67,7 @@ fn start(name: &str, env: &[(&str, &str)], lines: usize) -> Example {
         .and_then(|l| l.strip_prefix("listening on "))
         .expect("the example prints its address")
         .to_owned();
-    Example { child, base, output }
+    Example { child, base, output, _stdout: reader }
 }
 
 fn configured(name: &str, dev: &DevIssuer) -> Example {
