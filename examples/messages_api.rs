@@ -20,11 +20,16 @@
 //! | `TOKENKIND_PUBLIC_ORIGIN` | the origin DPoP proofs name (`https://api.example`) behind a proxy |
 //! | `PORT` | the port on 127.0.0.1 (default 3000; 0 picks a free one) |
 //!
+//! | `TOKENKIND_ROLE_CLAIM` | the claim holding the user's roles (default: the profile's, `roles` under `rfc9068`) |
+//! | `TOKENKIND_KEYCLOAK_CLIENT` | read Keycloak client roles of this client (`resource_access.{client}.roles`) |
+//!
 //! Routes: `GET /api/public` (no token needed), `GET /api/messages`
 //! (`read:messages`), `POST /api/messages` (`write:messages`),
-//! `DELETE /api/messages/{id}` (`delete:messages`), `GET /health`, and the
-//! RFC 9728 metadata at `/.well-known/oauth-protected-resource` followed by
-//! the audience's path (when the audience is a URL).
+//! `DELETE /api/messages/{id}` (`delete:messages`), `GET /api/admin`
+//! (`read:messages` and the user role `admin`), `DELETE /api/messages`
+//! (`delete:messages` and `acr` `mfa` within 300 seconds), `GET /health`,
+//! and the RFC 9728 metadata at `/.well-known/oauth-protected-resource`
+//! followed by the audience's path (when the audience is a URL).
 
 use axum::extract::{FromRef, Path, State};
 use axum::http::StatusCode;
@@ -32,7 +37,7 @@ use axum::routing::{delete, get};
 use axum::{Json, Router};
 use tokenkind::http::ResourceServer;
 use tokenkind::web::axum::protected_resource_metadata;
-use tokenkind::{AccessToken, requires_scope};
+use tokenkind::{AccessToken, requires_auth, requires_role, requires_scope};
 // The scope enum, the store and the environment handling, shared with the actix-web example.
 use tokenkind_suite::messages::{Api, Message, NewMessage, Store, print_try_it, server_from_env, verifier_from_env};
 
@@ -74,6 +79,21 @@ async fn delete_message(token: AccessToken<Api>, State(state): State<AppState>, 
     if state.store.delete(token.grant(), id) { StatusCode::NO_CONTENT } else { StatusCode::NOT_FOUND }
 }
 
+// Both hold: the client was granted `read:messages`, and the user is an admin.
+#[requires_scope("read:messages")]
+#[requires_role("admin")]
+async fn admin(token: AccessToken<Api>, State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(state.store.summary(token.grant_role()))
+}
+
+// Deleting everything needs the scope and a recent multi-factor login.
+#[requires_scope("delete:messages")]
+#[requires_auth(acr = "mfa", max_age = 300)]
+async fn delete_all(token: AccessToken<Api>, State(state): State<AppState>) -> StatusCode {
+    state.store.clear(token.grant(), token.authenticated_within());
+    StatusCode::NO_CONTENT
+}
+
 async fn health() -> &'static str {
     "ok"
 }
@@ -86,7 +106,8 @@ fn app(server: ResourceServer<Api>) -> Router {
     }
     router
         .route("/api/public", get(public))
-        .route("/api/messages", get(list_messages).post(post_message))
+        .route("/api/messages", get(list_messages).post(post_message).delete(delete_all))
+        .route("/api/admin", get(admin))
         .route("/api/messages/{id}", delete(delete_message))
         .route("/health", get(health))
         .with_state(AppState { server, store: Store::default() })

@@ -7,7 +7,7 @@
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use tokenkind::web::actix::OptionalAccessToken;
-use tokenkind::{AccessToken, requires_scope};
+use tokenkind::{AccessToken, requires_auth, requires_role, requires_scope};
 // The scope enum, the store and the environment handling, shared with the axum example.
 use tokenkind_suite::messages::{Api, NewMessage, Store, print_try_it, server_from_env, verifier_from_env};
 
@@ -37,6 +37,21 @@ async fn delete_message(token: AccessToken<Api>, store: web::Data<Store>, id: we
     }
 }
 
+// Both hold: the client was granted `read:messages`, and the user is an admin.
+#[requires_scope("read:messages")]
+#[requires_role("admin")]
+async fn admin(token: AccessToken<Api>, store: web::Data<Store>) -> HttpResponse {
+    HttpResponse::Ok().json(store.summary(token.grant_role()))
+}
+
+// Deleting everything needs the scope and a recent multi-factor login.
+#[requires_scope("delete:messages")]
+#[requires_auth(acr = "mfa", max_age = 300)]
+async fn delete_all(token: AccessToken<Api>, store: web::Data<Store>) -> HttpResponse {
+    store.clear(token.grant(), token.authenticated_within());
+    HttpResponse::NoContent().finish()
+}
+
 async fn health() -> &'static str {
     "ok"
 }
@@ -59,6 +74,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .route("/api/public", web::get().to(public))
                 .route("/api/messages", web::get().to(list_messages))
                 .route("/api/messages", web::post().to(post_message))
+                .route("/api/messages", web::delete().to(delete_all))
+                .route("/api/admin", web::get().to(admin))
                 .route("/api/messages/{id}", web::delete().to(delete_message))
                 .route("/health", web::get().to(health))
         })

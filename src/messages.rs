@@ -7,10 +7,13 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use tokenkind::dev::{DevIssuer, DpopKey};
 use tokenkind::http::{DpopNonceKey, DpopPolicy, RedisReplayStore, ResourceMetadata, ResourceServer};
-use tokenkind::{AccessTokenVerifier, Granted, KeySet, Profile, Scopes};
+use tokenkind::step_up::AuthenticatedWithin;
+use tokenkind::{AccessTokenVerifier, AcrValues, Granted, KeySet, Profile, RoleSource, Roles, Scopes};
 
-/// The scopes this API declares.
+/// The scopes this API declares (what a *client* may be granted), naming
+/// the user roles and the authentication levels it also checks.
 #[derive(Scopes, Clone, Copy, PartialEq, Eq, Debug)]
+#[scopes(roles = Role, acr = Acr)]
 #[allow(clippy::enum_variant_names)] // the variants mirror the scope strings
 pub enum Api {
     /// Read the messages.
@@ -22,6 +25,24 @@ pub enum Api {
     /// Delete a message.
     #[scope("delete:messages")]
     DeleteMessages,
+}
+
+/// The user roles this API checks (what a *user* may do), read from the
+/// profile's role claim (`roles` under the strict profile).
+#[derive(Roles, Clone, Copy, PartialEq, Eq, Debug)]
+#[roles(module = user_role)]
+pub enum Role {
+    /// Sees the administration summary.
+    #[role("admin")]
+    Admin,
+}
+
+/// The authentication levels (`acr` values) this API asks for.
+#[derive(AcrValues)]
+pub enum Acr {
+    /// Multi-factor authentication.
+    #[acr("mfa")]
+    Mfa,
 }
 
 /// A posted message.
@@ -61,6 +82,24 @@ impl Store {
         message
     }
 
+    /// What an administrator sees; needs proof that the user holds `admin`.
+    pub fn summary(&self, _: Granted<'_, user_role::Admin>) -> serde_json::Value {
+        let messages = self.list();
+        let mut authors: Vec<&str> = messages.iter().map(|m| &*m.author).collect();
+        authors.sort_unstable();
+        authors.dedup();
+        serde_json::json!({ "messages": messages.len(), "authors": authors })
+    }
+
+    /// Deletes every message; needs proof that `delete:messages` was
+    /// checked and that the user authenticated within the last 300 seconds.
+    pub fn clear(&self, _: Granted<'_, api_scope::DeleteMessages>, _: AuthenticatedWithin<'_, 300>) -> usize {
+        let mut guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = guard.1.len();
+        guard.1.clear();
+        count
+    }
+
     /// Deletes a message; needs proof that `delete:messages` was checked.
     pub fn delete(&self, _: Granted<'_, api_scope::DeleteMessages>, id: u64) -> bool {
         let mut guard = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -87,7 +126,13 @@ pub fn verifier_from_env() -> Result<(AccessTokenVerifier<Api>, Option<DevIssuer
         Ok(name) => Profile::from_name(&name).ok_or_else(|| format!("unknown TOKENKIND_PROFILE {name:?}"))?,
         Err(_) => Profile::default(),
     };
-    let builder = AccessTokenVerifier::<Api>::builder(issuer, audience).profile(profile);
+    let mut builder = AccessTokenVerifier::<Api>::builder(issuer, audience).profile(profile);
+    // The user's roles: the profile's claim unless one is named.
+    if let Ok(claim) = std::env::var("TOKENKIND_ROLE_CLAIM") {
+        builder = builder.roles_from(RoleSource::claim(claim));
+    } else if let Ok(client) = std::env::var("TOKENKIND_KEYCLOAK_CLIENT") {
+        builder = builder.roles_from(RoleSource::keycloak_client(client));
+    }
     // Keys: from TOKENKIND_JWKS_FILE when set (no discovery), else from
     // TOKENKIND_JWKS_URI, else by discovery of the issuer.
     let builder = if let Ok(path) = std::env::var("TOKENKIND_JWKS_FILE") {
@@ -155,8 +200,8 @@ pub fn server_from_env(verifier: AccessTokenVerifier<Api>) -> Result<ResourceSer
     builder.build().map_err(|e| e.to_string())
 }
 
-/// Ready-to-paste commands that show a 200, a 403 and a 401, and with DPoP
-/// on, a DPoP-bound token with its proof.
+/// Ready-to-paste commands that show a 200, a 403 and a 401, with DPoP on a
+/// DPoP-bound token with its proof, then the user role and step-up routes.
 pub fn print_try_it(base: &str, dev: &DevIssuer, server: &ResourceServer<Api>) {
     print_bearer(base, dev);
     if server.dpop().is_some() {
@@ -170,6 +215,33 @@ pub fn print_try_it(base: &str, dev: &DevIssuer, server: &ResourceServer<Api>) {
         println!("# 401: the same token without its proof, as a bearer token");
         println!("curl -i {url} -H 'Authorization: Bearer {token}'\n");
     }
+    print_roles_and_step_up(base, dev);
+}
+
+/// Commands for `GET /api/admin` (a user role) and `DELETE /api/messages`
+/// (step-up authentication).
+fn print_roles_and_step_up(base: &str, dev: &DevIssuer) {
+    let reader = dev.access_token().subject("ada").scope("read:messages").expires_in(3600).sign();
+    let admin = dev
+        .access_token()
+        .subject("ada")
+        .scope("read:messages")
+        .claim("roles", serde_json::json!(["admin"]))
+        .expires_in(3600)
+        .sign();
+    println!("# 200: the admin summary needs read:messages and the user role admin");
+    println!("curl -i {base}/api/admin -H 'Authorization: Bearer {admin}'\n");
+    println!("# 403 (no error code): read:messages alone, without the role");
+    println!("curl -i {base}/api/admin -H 'Authorization: Bearer {reader}'\n");
+    let deleter = || dev.access_token().subject("ada").scope("delete:messages").expires_in(3600);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let stepped_up = deleter().claim("acr", "mfa").claim("auth_time", now).sign();
+    println!(
+        "# 204: deleting every message needs delete:messages and acr mfa within 300 s (this token: for 5 minutes)"
+    );
+    println!("curl -i -X DELETE {base}/api/messages -H 'Authorization: Bearer {stepped_up}'\n");
+    println!("# 401 insufficient_user_authentication, acr_values=\"mfa\", max_age=\"300\": no step-up");
+    println!("curl -i -X DELETE {base}/api/messages -H 'Authorization: Bearer {}'\n", deleter().sign());
 }
 
 fn print_bearer(base: &str, dev: &DevIssuer) {

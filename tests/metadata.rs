@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokenkind::dev::{DevIssuer, DpopKey};
 use tokenkind::http::{DpopPolicy, HttpRequest, ResourceMetadata, ResourceServer};
 use tokenkind::scope::All;
-use tokenkind::scope::AnyBinding;
+use tokenkind::scope::{AnyBinding, AnyUser};
 use tokenkind::{AccessToken, ConfigError, Scopes, requires_scope};
 
 #[derive(Scopes)]
@@ -133,7 +133,7 @@ fn every_challenge_names_the_metadata() {
     let server = server::<After>(&dev).dpop(DpopPolicy::allowed()).build().unwrap();
     let named = format!("resource_metadata=\"{METADATA}\"");
     let check = |request: HttpRequest<'_>, status: u16| {
-        let refused = now(server.authorize::<All<(after_scope::WriteMessages, ())>, AnyBinding>(&request)).unwrap_err();
+        let refused = now(server.authorize::<All<(after_scope::WriteMessages, ())>, AnyBinding, AnyUser>(&request)).unwrap_err();
         assert_eq!(refused.status(), status);
         assert_eq!(refused.resource_metadata(), Some(METADATA));
         let challenges = refused.challenges();

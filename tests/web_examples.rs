@@ -6,7 +6,7 @@ mod web;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 use tokenkind::dev::DevIssuer;
 
@@ -15,6 +15,8 @@ struct Example {
     child: Child,
     base: String,
     output: Vec<String>,
+    /// Kept open: an example printing more than was read must not meet a closed pipe.
+    _stdout: BufReader<ChildStdout>,
 }
 
 impl Drop for Example {
@@ -65,7 +67,7 @@ fn start(name: &str, env: &[(&str, &str)], lines: usize) -> Example {
         .and_then(|l| l.strip_prefix("listening on "))
         .expect("the example prints its address")
         .to_owned();
-    Example { child, base, output }
+    Example { child, base, output, _stdout: reader }
 }
 
 fn configured(name: &str, dev: &DevIssuer) -> Example {
@@ -114,6 +116,51 @@ async fn printed_commands_work(name: &str) {
     let a = web::get(&client, &messages, Some(&tokens[2])).await;
     assert_eq!(a.status.as_u16(), 401);
     assert!(a.www_authenticate.unwrap().contains("an ID token is not an access token"));
+}
+
+/// The printed role and step-up commands: `GET /api/admin` gives 200 with
+/// the role and 403 (no challenge) without; `DELETE /api/messages` gives 204
+/// after a recent `mfa` login and the RFC 9470 challenge otherwise.
+async fn printed_role_and_step_up_commands_work(name: &str) {
+    let server = start(name, &[], 24);
+    let client = reqwest::Client::new();
+    let tokens: Vec<String> = server
+        .output
+        .iter()
+        .filter_map(|l| l.split("Bearer ").nth(1))
+        .map(|rest| rest.split('\'').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(tokens.len(), 7, "{:#?}", server.output);
+    let admin = format!("{}/api/admin", server.base);
+    let r = client.get(&admin).bearer_auth(&tokens[3]).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let r = client.get(&admin).bearer_auth(&tokens[4]).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    assert!(r.headers().get("www-authenticate").is_none());
+    assert_eq!(r.text().await.unwrap(), r#"{"error":"forbidden","error_description":"a required role is missing"}"#);
+    let messages = format!("{}/api/messages", server.base);
+    let r = client.delete(&messages).bearer_auth(&tokens[6]).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(
+        challenge.ends_with(
+            "error=\"insufficient_user_authentication\", error_description=\"a different and more recent \
+             authentication is required\", acr_values=\"mfa\", max_age=\"300\""
+        ),
+        "{challenge}"
+    );
+    let r = client.delete(&messages).bearer_auth(&tokens[5]).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+}
+
+#[tokio::test]
+async fn axum_example_prints_working_role_and_step_up_commands() {
+    printed_role_and_step_up_commands_work("messages_api").await;
+}
+
+#[tokio::test]
+async fn actix_example_prints_working_role_and_step_up_commands() {
+    printed_role_and_step_up_commands_work("messages_api_actix").await;
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 
 use core::fmt;
 
-use crate::scope::RequiredScopes;
+use crate::scope::{RequiredAuthentication, RequiredRoles, RequiredScopes};
 
 /// The most characters of a token-supplied value an error keeps.
 pub const MAX_ECHO: usize = 96;
@@ -25,6 +25,13 @@ pub enum ErrorCode {
     InvalidDpopProof,
     /// `use_dpop_nonce` (RFC 9449 §9): the DPoP proof must carry the server's nonce.
     UseDpopNonce,
+    /// `insufficient_user_authentication` (RFC 9470 §3): the user's
+    /// authentication is not strong or recent enough for the operation.
+    InsufficientUserAuthentication,
+    /// `forbidden`: the user lacks a required role. Not an RFC 6750 code (a
+    /// missing role is not a token problem the client can repair), so it
+    /// never appears in a `WWW-Authenticate` header; only in a response body.
+    Forbidden,
     /// `temporarily_unavailable` (RFC 6749 §4.1.2.1): the token could not be
     /// checked now, e.g. no verification keys could be obtained; the web
     /// layer answers 503.
@@ -40,6 +47,8 @@ impl ErrorCode {
             Self::InsufficientScope => "insufficient_scope",
             Self::InvalidDpopProof => "invalid_dpop_proof",
             Self::UseDpopNonce => "use_dpop_nonce",
+            Self::InsufficientUserAuthentication => "insufficient_user_authentication",
+            Self::Forbidden => "forbidden",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
@@ -323,10 +332,36 @@ pub enum Error {
         /// The required scopes.
         required: RequiredScopes,
     },
+    /// A role claim (configured with
+    /// [`RoleSource`](crate::verify::RoleSource)) has the wrong JSON type:
+    /// never read as "no roles".
+    #[error("the token's claim `{claim}` is malformed: expected {expected}")]
+    MalformedRoleClaim {
+        /// The claim, as a path of member names joined by `.`.
+        claim: Box<str>,
+        /// What the claim must be.
+        expected: &'static str,
+    },
+    /// The token is valid and has the scopes, but its user lacks a role the
+    /// operation requires (a 403 without an RFC 6750 error code: the client
+    /// cannot repair it by asking for another token).
+    #[error("the user lacks the required role{}: {required}", if matches!(.required.mode(), crate::scope::Mode::Any) { " (any of)" } else { "" })]
+    MissingRole {
+        /// The required roles.
+        required: RequiredRoles,
+    },
+    /// The user's authentication is not strong (`acr`) or recent
+    /// (`auth_time`) enough for the operation (RFC 9470 §3).
+    #[error("the user's authentication is insufficient: the operation requires {required}")]
+    InsufficientUserAuthentication {
+        /// What is required.
+        required: RequiredAuthentication,
+    },
 }
 
 impl Error {
-    /// The RFC 6750 §3.1 error code for this refusal.
+    /// The RFC 6750 §3.1 error code for this refusal ([`ErrorCode::Forbidden`],
+    /// which no RFC defines, for [`Error::MissingRole`]).
     ///
     /// ```
     /// use tokenkind::{Error, ErrorCode};
@@ -336,6 +371,8 @@ impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::InsufficientScope { .. } => ErrorCode::InsufficientScope,
+            Self::InsufficientUserAuthentication { .. } => ErrorCode::InsufficientUserAuthentication,
+            Self::MissingRole { .. } => ErrorCode::Forbidden,
             Self::KeysUnavailable => ErrorCode::TemporarilyUnavailable,
             _ => ErrorCode::InvalidToken,
         }

@@ -12,6 +12,8 @@ use core::ops::Deref;
 
 use crate::claims::AccessClaims;
 use crate::error::Error;
+pub use crate::role::{NoRoles, RequiredRoles, RoleMarker, RoleSet, Roles};
+pub use crate::step_up::{AcrMarker, AcrValues, NoAcr, RequiredAuthentication};
 use crate::token::AccessToken;
 
 /// The scopes an API declares, one per variant of a fieldless enum.
@@ -35,6 +37,13 @@ use crate::token::AccessToken;
 /// assert_eq!(Api::from_scope("Write:Messages"), None); // scopes are case-sensitive
 /// ```
 pub trait Scopes: Sized + Send + Sync + 'static + DerivedScopes {
+    /// The user roles this API understands: the enum named by
+    /// `#[scopes(roles = Role)]`, or [`NoRoles`] (role guards then do not
+    /// compile). Roles are the *user's*; they never count as scopes.
+    type Roles: Roles;
+    /// The authentication context classes (`acr` values, RFC 9470) this API
+    /// asks for: the enum named by `#[scopes(acr = Acr)]`, or [`NoAcr`].
+    type Acr: AcrValues;
     /// The scope strings, in declaration order: the scope at index `i` is bit `i`.
     const NAMES: &'static [&'static str];
     /// Every variant, in declaration order.
@@ -218,7 +227,7 @@ impl<S: Scopes> ScopeSet<S> {
 
 /// The bit of scope index `i`; an index past 127 (impossible for a derived
 /// enum) maps to no bit rather than overflowing.
-const fn bit(i: usize) -> u128 {
+pub(crate) const fn bit(i: usize) -> u128 {
     if i < 128 { 1u128 << i } else { 0 }
 }
 
@@ -351,14 +360,9 @@ pub struct Granted<'t, M> {
     _marker: PhantomData<(&'t (), fn() -> M)>,
 }
 
-impl<M: ScopeMarker> Granted<'_, M> {
-    const fn new() -> Self {
+impl<M: Marker> Granted<'_, M> {
+    pub(crate) const fn new() -> Self {
         Self { _marker: PhantomData }
-    }
-
-    /// The scope this proof stands for.
-    pub fn scope(&self) -> M::Set {
-        M::SCOPE
     }
 
     /// The same proof, borrowed for a shorter time: hand one to each of
@@ -368,19 +372,41 @@ impl<M: ScopeMarker> Granted<'_, M> {
     }
 }
 
-impl<M: ScopeMarker> fmt::Debug for Granted<'_, M> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Granted").field(&<M::Set as Scopes>::NAMES.get(M::INDEX).copied().unwrap_or_default()).finish()
+impl<M: ScopeMarker> Granted<'_, M> {
+    /// The scope this proof stands for.
+    pub fn scope(&self) -> <M as ScopeMarker>::Set {
+        M::SCOPE
     }
 }
 
-/// A scope requirement, written by `#[requires_scope]` as a type.
+impl<M: Marker> fmt::Debug for Granted<'_, M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Granted").field(&M::NAME).finish()
+    }
+}
+
+/// A declared scope, role or `acr` value as a type: the common part of
+/// [`ScopeMarker`], [`RoleMarker`] and [`AcrMarker`], which the derives
+/// implement. Requirements ([`All`], [`Any`]) list markers of one enum.
+#[doc(hidden)]
+pub trait Marker: 'static {
+    /// The enum the marker belongs to.
+    type Set: 'static;
+    /// The marker's index in its enum's names.
+    const INDEX: usize;
+    /// The scope, role or `acr` value it stands for.
+    const NAME: &'static str;
+}
+
+/// A requirement, written by `#[requires_scope]` (over the scopes of `S`),
+/// `#[requires_role]` (over the roles) or `#[requires_auth]` (over the `acr`
+/// values) as a type.
 ///
-/// `All<(A, (B, ()))>` requires the scopes of markers `A` and `B`;
+/// `All<(A, (B, ()))>` requires the scopes (roles) of markers `A` and `B`;
 /// `Any<...>` requires one of them. Sealed: only [`All`] and [`Any`] of
 /// derived markers implement it.
-pub trait Requirement<S: Scopes>: sealed::Requirement + 'static {
-    /// The required scopes, as bits of `S`.
+pub trait Requirement<S>: sealed::Requirement + 'static {
+    /// The required names, as bits of `S`.
     const MASK: u128;
     /// All or any.
     const MODE: Mode;
@@ -391,26 +417,26 @@ pub struct All<L>(PhantomData<fn() -> L>);
 /// Requires at least one scope of the marker list `L`.
 pub struct Any<L>(PhantomData<fn() -> L>);
 
-/// A list of scope markers of one scope enum `S`: `()` or `(Head, Tail)`.
-/// Sealed.
-pub trait MarkerList<S: Scopes>: sealed::MarkerList + 'static {
+/// A list of markers of one enum `S` (scopes, roles or `acr` values): `()`
+/// or `(Head, Tail)`. Sealed.
+pub trait MarkerList<S>: sealed::MarkerList + 'static {
     /// The union of the markers' bits.
     const MASK: u128;
 }
-impl<S: Scopes> MarkerList<S> for () {
+impl<S> MarkerList<S> for () {
     const MASK: u128 = 0;
 }
-impl<S: Scopes, H: ScopeMarker<Set = S>, T: MarkerList<S>> MarkerList<S> for (H, T) {
+impl<S: 'static, H: Marker<Set = S>, T: MarkerList<S>> MarkerList<S> for (H, T) {
     const MASK: u128 = bit(H::INDEX) | T::MASK;
 }
 impl sealed::MarkerList for () {}
-impl<H: ScopeMarker, T: sealed::MarkerList> sealed::MarkerList for (H, T) {}
+impl<H: Marker, T: sealed::MarkerList> sealed::MarkerList for (H, T) {}
 
-impl<S: Scopes, L: MarkerList<S>> Requirement<S> for All<L> {
+impl<S, L: MarkerList<S>> Requirement<S> for All<L> {
     const MASK: u128 = L::MASK;
     const MODE: Mode = Mode::All;
 }
-impl<S: Scopes, L: MarkerList<S>> Requirement<S> for Any<L> {
+impl<S, L: MarkerList<S>> Requirement<S> for Any<L> {
     const MASK: u128 = L::MASK;
     const MODE: Mode = Mode::Any;
 }
@@ -462,8 +488,10 @@ impl<M, L: Proves<M, I>, I> sealed::Proves<M, I> for All<L> {}
 impl<M: Unprovable> sealed::Proves<M, Nowhere> for () {}
 impl<M: Unprovable, L> sealed::Proves<M, Nowhere> for Any<L> {}
 
-mod sealed {
+pub(crate) mod sealed {
     pub trait Binding {}
+    pub trait User {}
+    pub trait StepUp {}
     pub trait Requirement {}
     pub trait MarkerList {}
     pub trait Proves<M, I> {}
@@ -501,10 +529,71 @@ mod sealed {
 /// let err = Scoped::check(token).map(|t| post_message(t, "hi")).unwrap_err();
 /// assert_eq!(err.to_string(), "the access token lacks the required scope: write:messages");
 /// ```
-pub struct Scoped<T, R, B = AnyBinding> {
+pub struct Scoped<T, R, B = AnyBinding, U = AnyUser> {
     token: T,
-    _requirement: PhantomData<fn() -> (R, B)>,
+    #[allow(clippy::type_complexity)] // stands for the guard's requirements, owns none
+    _requirement: PhantomData<fn() -> (R, B, U)>,
 }
+
+/// What a guard requires of the *user* behind the token: roles
+/// (`#[requires_role]`) and recent or strong authentication
+/// (`#[requires_auth]`, RFC 9470). Checked after the scopes.
+///
+/// Sealed: [`AnyUser`] (the default: nothing) or [`User`].
+pub trait UserRequirement<S: Scopes>: sealed::User + 'static {
+    /// Checks the token's user claims.
+    ///
+    /// # Errors
+    /// [`Error::MissingRole`], then [`Error::InsufficientUserAuthentication`].
+    #[doc(hidden)]
+    fn check_user<C: AccessClaims>(token: &AccessToken<S, C>) -> Result<(), Error>;
+}
+
+/// A guard that requires nothing of the user (no `#[requires_role]`, no
+/// `#[requires_auth]`).
+pub enum AnyUser {}
+
+/// A guard's requirement on the user: the roles `Q` (a [`Requirement`] over
+/// the API's roles enum) and the authentication `A` ([`AnyAuth`] or
+/// [`StepUp`](crate::step_up::StepUp)).
+pub struct User<Q, A = AnyAuth>(PhantomData<fn() -> (Q, A)>);
+
+pub use crate::step_up::AnyAuth;
+
+impl<S: Scopes> UserRequirement<S> for AnyUser {
+    fn check_user<C: AccessClaims>(_: &AccessToken<S, C>) -> Result<(), Error> {
+        Ok(())
+    }
+}
+impl<S: Scopes, Q: Requirement<S::Roles>, A: crate::step_up::AuthRequirement<S::Acr>> UserRequirement<S>
+    for User<Q, A>
+{
+    fn check_user<C: AccessClaims>(token: &AccessToken<S, C>) -> Result<(), Error> {
+        let held = token.roles().bits();
+        let ok = match Q::MODE {
+            Mode::All => held & Q::MASK == Q::MASK,
+            Mode::Any => held & Q::MASK != 0,
+        };
+        if !ok {
+            return Err(Error::MissingRole { required: RequiredRoles::new::<S::Roles>(Q::MASK, Q::MODE) });
+        }
+        A::check_auth(token.acr(), token.auth_time(), token.verified_at, token.leeway)
+    }
+}
+impl sealed::User for AnyUser {}
+impl<Q: sealed::Requirement, A: sealed::StepUp> sealed::User for User<Q, A> {}
+
+/// Implemented by a guard whose `#[requires_role]` proves the role of
+/// marker `M` (`I` is inferred; never name it). Sealed.
+#[diagnostic::on_unimplemented(
+    message = "this guard does not prove the role `{M}`",
+    label = "the guard's user requirement `{Self}` does not include `{M}`",
+    note = "add the role to the handler's `#[requires_role(...)]`",
+    note = "a guard written with `any(...)` proves none of its roles, since one of them suffices to pass it"
+)]
+pub trait ProvesRole<M, I>: sealed::User {}
+#[diagnostic::do_not_recommend]
+impl<M, I, Q: Proves<M, I> + sealed::Requirement, A: sealed::StepUp> ProvesRole<M, I> for User<Q, A> {}
 
 /// What a guard requires of how its token is bound to the sender.
 ///
@@ -581,14 +670,20 @@ impl fmt::Debug for ProofOfPossession<'_> {
     }
 }
 
-impl<S: Scopes, C: AccessClaims, R: Requirement<S>, B: BindingRequirement> Scoped<AccessToken<S, C>, R, B> {
-    /// Checks the token against the guard: its binding when `B` is
-    /// [`SenderConstrained`], then its scopes against the requirement `R`.
+impl<S: Scopes, C: AccessClaims, R: Requirement<S>, B: BindingRequirement, U: UserRequirement<S>>
+    Scoped<AccessToken<S, C>, R, B, U>
+{
+    /// Checks the token against the guard, in a fixed order: its binding
+    /// when `B` is [`SenderConstrained`], its scopes against `R` (what the
+    /// client was granted), then the user requirement `U`: roles, then
+    /// step-up authentication. A client cannot repair a missing scope by
+    /// authenticating the user again, so the scope is told first.
     ///
     /// # Errors
     /// [`Error::SenderConstraintRequired`] for a bearer token where a
     /// sender-constrained one is required; [`Error::InsufficientScope`]
-    /// naming the required scopes.
+    /// naming the required scopes; [`Error::MissingRole`];
+    /// [`Error::InsufficientUserAuthentication`].
     pub fn check(token: AccessToken<S, C>) -> Result<Self, Error> {
         if B::SENDER_CONSTRAINED && !token.binding().is_sender_constrained() {
             return Err(Error::SenderConstraintRequired);
@@ -598,16 +693,44 @@ impl<S: Scopes, C: AccessClaims, R: Requirement<S>, B: BindingRequirement> Scope
             Mode::All => granted & R::MASK == R::MASK,
             Mode::Any => granted & R::MASK != 0,
         };
-        if ok {
-            Ok(Self { token, _requirement: PhantomData })
-        } else {
-            Err(Error::InsufficientScope { required: RequiredScopes::new::<S>(R::MASK, R::MODE) })
+        if !ok {
+            return Err(Error::InsufficientScope { required: RequiredScopes::new::<S>(R::MASK, R::MODE) });
         }
+        U::check_user(&token)?;
+        Ok(Self { token, _requirement: PhantomData })
+    }
+
+    /// A proof that the user holds the role of `M`. Compiles only when the
+    /// guard's `#[requires_role]` includes `M` (the index `I` is inferred).
+    pub fn grant_role<M: RoleMarker<Set = S::Roles> + Marker, I>(&self) -> Granted<'_, M>
+    where
+        U: ProvesRole<M, I>,
+    {
+        Granted::new()
+    }
+
+    /// A proof that the user authenticated with the `acr` value of `M`.
+    /// Compiles only when the guard's `#[requires_auth]` requires that value
+    /// alone.
+    pub fn grant_acr<M: AcrMarker<Set = S::Acr> + Marker, I>(&self) -> Granted<'_, M>
+    where
+        U: crate::step_up::ProvesAcr<M, I>,
+    {
+        Granted::new()
+    }
+
+    /// A proof that the user authenticated at most `SECS` seconds ago.
+    /// Compiles only when the guard's `#[requires_auth]` has `max_age = SECS`.
+    pub fn authenticated_within<const SECS: u64>(&self) -> crate::step_up::AuthenticatedWithin<'_, SECS>
+    where
+        U: crate::step_up::ProvesMaxAge<SECS>,
+    {
+        crate::step_up::AuthenticatedWithin::new()
     }
 
     /// A proof that the scope of `M` was checked. Compiles only when the
     /// requirement includes `M` (the index `I` is inferred).
-    pub fn grant<M: ScopeMarker<Set = S>, I>(&self) -> Granted<'_, M>
+    pub fn grant<M: ScopeMarker<Set = S> + Marker, I>(&self) -> Granted<'_, M>
     where
         R: Proves<M, I>,
     {
@@ -635,14 +758,14 @@ impl<S: Scopes, C: AccessClaims, R: Requirement<S>, B: BindingRequirement> Scope
     }
 }
 
-impl<T, R, B> Deref for Scoped<T, R, B> {
+impl<T, R, B, U> Deref for Scoped<T, R, B, U> {
     type Target = T;
     fn deref(&self) -> &T {
         &self.token
     }
 }
 
-impl<T: fmt::Debug, R, B> fmt::Debug for Scoped<T, R, B> {
+impl<T: fmt::Debug, R, B, U> fmt::Debug for Scoped<T, R, B, U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Scoped").field(&self.token).finish()
     }
@@ -654,10 +777,23 @@ impl<S: Scopes, C: AccessClaims> AccessToken<S, C> {
     ///
     /// # Errors
     /// [`Error::InsufficientScope`] naming that scope.
-    pub fn grant<M: ScopeMarker<Set = S>>(&self) -> Result<Granted<'_, M>, Error> {
-        let mask = bit(M::INDEX);
+    pub fn grant<M: ScopeMarker<Set = S> + Marker>(&self) -> Result<Granted<'_, M>, Error> {
+        let mask = bit(<M as ScopeMarker>::INDEX);
         if self.scopes().bits() & mask == 0 {
             return Err(Error::InsufficientScope { required: RequiredScopes::new::<S>(mask, Mode::All) });
+        }
+        Ok(Granted::new())
+    }
+
+    /// A proof that the token's user holds the role of `M`, checked now;
+    /// it borrows the token, so it lasts no longer than the token's request.
+    ///
+    /// # Errors
+    /// [`Error::MissingRole`] naming that role.
+    pub fn grant_role<M: RoleMarker<Set = S::Roles> + Marker>(&self) -> Result<Granted<'_, M>, Error> {
+        let mask = bit(<M as RoleMarker>::INDEX);
+        if self.roles().bits() & mask == 0 {
+            return Err(Error::MissingRole { required: RequiredRoles::new::<S::Roles>(mask, Mode::All) });
         }
         Ok(Granted::new())
     }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::claims::{AccessClaims, IdClaims, NoClaims};
 use crate::keys::Algorithm;
+use crate::role::RoleSet;
 use crate::scope::{ScopeSet, Scopes};
 
 /// The `aud` claim: one audience or several (RFC 7519 §4.1.3).
@@ -97,6 +98,15 @@ pub struct AccessToken<S, C: AccessClaims = NoClaims> {
     pub(crate) not_before: Option<i64>,
     pub(crate) scopes: ScopeSet<S>,
     pub(crate) binding: Binding,
+    /// Bits of the declared roles (`S::Roles`) the user holds.
+    pub(crate) roles: u128,
+    pub(crate) acr: Option<Box<str>>,
+    pub(crate) amr: Option<Box<[Box<str>]>>,
+    pub(crate) auth_time: Option<i64>,
+    /// The verifier's clock reading when it checked the token, and its
+    /// leeway: step-up guards check `auth_time` against them.
+    pub(crate) verified_at: i64,
+    pub(crate) leeway: u64,
     pub(crate) claims: C,
 }
 
@@ -202,6 +212,38 @@ impl<S: Scopes, C: AccessClaims> AccessToken<S, C> {
     pub fn into_claims(self) -> C {
         self.claims
     }
+
+    /// The *user's* roles that the API's roles enum declares, read from the
+    /// verifier's [`RoleSource`](crate::verify::RoleSource) (by default
+    /// the profile's). Never the client's scopes; empty when the API
+    /// declares no roles, and for an Entra ID app-only token (its `roles`
+    /// are the client's permissions, read as scopes).
+    pub fn roles(&self) -> RoleSet<S::Roles> {
+        RoleSet::from_bits(self.roles)
+    }
+
+    /// Whether the user holds `role`.
+    pub fn has_role(&self, role: S::Roles) -> bool {
+        self.roles().contains(role)
+    }
+
+    /// `acr`: the authentication context class of the user's login, if
+    /// present (RFC 9068 §2.2.1, RFC 9470). A wrong JSON type refuses the token.
+    pub fn acr(&self) -> Option<&str> {
+        self.acr.as_deref()
+    }
+
+    /// `amr`: the authentication methods of the user's login, if present
+    /// (RFC 8176). A wrong JSON type refuses the token.
+    pub fn amr(&self) -> Option<impl Iterator<Item = &str>> {
+        self.amr.as_ref().map(|v| v.iter().map(|s| &**s))
+    }
+
+    /// `auth_time`: when the user authenticated, seconds since the epoch, if
+    /// present. A wrong JSON type refuses the token.
+    pub fn auth_time(&self) -> Option<i64> {
+        self.auth_time
+    }
 }
 
 impl<S: Scopes, C: AccessClaims + fmt::Debug> fmt::Debug for AccessToken<S, C> {
@@ -215,6 +257,9 @@ impl<S: Scopes, C: AccessClaims + fmt::Debug> fmt::Debug for AccessToken<S, C> {
             .field("expires_at", &self.expires_at)
             .field("scopes", &self.scopes)
             .field("binding", &self.binding)
+            .field("roles", &self.roles())
+            .field("acr", &self.acr)
+            .field("auth_time", &self.auth_time)
             .field("claims", &self.claims)
             .finish_non_exhaustive()
     }
@@ -233,6 +278,12 @@ impl<S, C: AccessClaims + Clone> Clone for AccessToken<S, C> {
             not_before: self.not_before,
             scopes: self.scopes,
             binding: self.binding.clone(),
+            roles: self.roles,
+            acr: self.acr.clone(),
+            amr: self.amr.clone(),
+            auth_time: self.auth_time,
+            verified_at: self.verified_at,
+            leeway: self.leeway,
             claims: self.claims.clone(),
         }
     }

@@ -26,6 +26,9 @@ pub(crate) mod kw {
     syn::custom_keyword!(skip_deserializing);
     syn::custom_keyword!(deny_unknown_fields);
     syn::custom_keyword!(sender_constrained);
+    syn::custom_keyword!(roles);
+    syn::custom_keyword!(acr);
+    syn::custom_keyword!(max_age);
 }
 
 /// Attribute names.
@@ -35,6 +38,13 @@ pub(crate) mod name {
     pub(crate) const CLAIMS: &str = "claims";
     pub(crate) const SERDE: &str = "serde";
     pub(crate) const TOKEN: &str = "token";
+    pub(crate) const ROLE: &str = "role";
+    pub(crate) const ROLES: &str = "roles";
+    pub(crate) const ACR: &str = "acr";
+    pub(crate) const ACRS: &str = "acr_values";
+    pub(crate) const REQUIRES_SCOPE: &str = "requires_scope";
+    pub(crate) const REQUIRES_ROLE: &str = "requires_role";
+    pub(crate) const REQUIRES_AUTH: &str = "requires_auth";
 }
 
 /// Whether `attr` is `#[name ...]`.
@@ -42,14 +52,22 @@ pub(crate) fn is(attr: &Attribute, name: &str) -> bool {
     attr.path().is_ident(name)
 }
 
-/// `#[scope("read:messages")]` on a variant.
-pub(crate) fn scope_string(attr: &Attribute) -> syn::Result<LitStr> {
+/// `#[scope("read:messages")]`, `#[role("admin")]` or `#[acr("mfa")]` on a variant.
+pub(crate) fn variant_string(attr: &Attribute, kind: crate::scopes::Kind) -> syn::Result<LitStr> {
+    use crate::scopes::Kind;
     let usage = || {
-        syn::Error::new_spanned(
-            attr,
-            "`#[scope]` takes the scope string, as it appears in a token's `scope` claim: \
-             `#[scope(\"read:messages\")]`",
-        )
+        let message = match kind {
+            Kind::Scope => {
+                "`#[scope]` takes the scope string, as it appears in a token's `scope` claim: \
+                            `#[scope(\"read:messages\")]`"
+            }
+            Kind::Role => {
+                "`#[role]` takes the role string, as it appears in the token's role claim: \
+                           `#[role(\"admin\")]`"
+            }
+            Kind::Acr => "`#[acr]` takes the `acr` value, as it appears in a token's `acr` claim: `#[acr(\"mfa\")]`",
+        };
+        syn::Error::new_spanned(attr, message)
     };
     match &attr.meta {
         Meta::List(list) => syn::parse2::<LitStr>(list.tokens.clone()).map_err(|_| usage()),
@@ -57,23 +75,55 @@ pub(crate) fn scope_string(attr: &Attribute) -> syn::Result<LitStr> {
     }
 }
 
-/// `#[scopes(module = name)]` on the scope enum.
+/// `#[scopes(module = name, roles = Role, acr = Acr)]` on the scope enum
+/// (`#[roles(module = name)]`, `#[acr_values(module = name)]` on the others).
 #[derive(Default)]
 pub(crate) struct ScopesOptions {
     pub(crate) module: Option<Ident>,
+    /// The API's roles enum.
+    pub(crate) roles: Option<syn::Path>,
+    /// The API's `acr` enum.
+    pub(crate) acr: Option<syn::Path>,
 }
 
 impl ScopesOptions {
-    pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Self {
+    pub(crate) fn from_attrs(cx: &Ctxt, attrs: &[Attribute], kind: crate::scopes::Kind) -> Self {
+        let scope_enum = kind == crate::scopes::Kind::Scope;
+        let container = kind.container();
+        let valid = if scope_enum {
+            "the options are `module = name`, `roles = Role` and `acr = Acr`"
+        } else {
+            "the only option is `module = name`"
+        };
         let mut options = Self::default();
-        for attr in attrs.iter().filter(|a| is(a, name::SCOPES)) {
+        for attr in attrs.iter().filter(|a| is(a, container)) {
             let parsed = attr.parse_args_with(|input: ParseStream| {
-                parse_options(input, "scopes", "`module = name`", |input| {
+                parse_options(input, container, valid, |input| {
+                    if scope_enum && (input.peek(kw::roles) || input.peek(kw::acr)) {
+                        let roles = input.peek(kw::roles);
+                        let key = input.call(Ident::parse_any)?;
+                        expect_eq(
+                            input,
+                            key.span(),
+                            if roles { "`#[scopes(roles = Role)]`" } else { "`#[scopes(acr = Acr)]`" },
+                        )?;
+                        let path: syn::Path = input.parse()?;
+                        let slot = if roles { &mut options.roles } else { &mut options.acr };
+                        if slot.is_some() {
+                            cx.error_spanned_by(
+                                &path,
+                                format!("the {key} enum is already named; keep one `{key} = ...`"),
+                            );
+                        }
+                        *slot = Some(path);
+                        return Ok(true);
+                    }
                     if !input.peek(kw::module) {
                         return Ok(false);
                     }
                     let key: kw::module = input.parse()?;
-                    expect_eq(input, key.span, "`#[scopes(module = api_scope)]`")?;
+                    let example = format!("`#[{container}(module = api_{})]`", kind.attr());
+                    expect_eq(input, key.span, &example)?;
                     let module: Ident = input.parse()?;
                     if options.module.is_some() {
                         cx.error_spanned_by(&module, "the marker module is already named; keep one `module = ...`");
@@ -101,7 +151,7 @@ impl ClaimsOptions {
         let mut options = Self::default();
         for attr in attrs.iter().filter(|a| is(a, name::CLAIMS)) {
             let parsed = attr.parse_args_with(|input: ParseStream| {
-                parse_options(input, "claims", "`validate = path`", |input| {
+                parse_options(input, "claims", "the only option is `validate = path`", |input| {
                     if !input.peek(kw::validate) {
                         return Ok(false);
                     }
@@ -134,10 +184,7 @@ fn parse_options(
     while !input.is_empty() {
         if !known(input)? {
             let key = input.call(Ident::parse_any)?;
-            return Err(syn::Error::new(
-                key.span(),
-                format!("unknown `#[{attr_name}]` option `{key}`; the only option is {valid}"),
-            ));
+            return Err(syn::Error::new(key.span(), format!("unknown `#[{attr_name}]` option `{key}`; {valid}")));
         }
         if input.is_empty() {
             break;

@@ -9,6 +9,7 @@ mod claims;
 mod ctxt;
 mod debug;
 mod fallback;
+mod guard;
 mod requires_scope;
 mod scope_token;
 mod scopes;
@@ -17,7 +18,21 @@ mod scopes;
 #[proc_macro_derive(Scopes, attributes(scope, scopes))]
 pub fn derive_scopes(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    debug::emit("#[derive(Scopes)]", scopes::expand(&input)).into()
+    debug::emit("#[derive(Scopes)]", scopes::expand(&input, scopes::Kind::Scope)).into()
+}
+
+/// Derives `tokenkind::Roles` and the role marker module.
+#[proc_macro_derive(Roles, attributes(role, roles))]
+pub fn derive_roles(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    debug::emit("#[derive(Roles)]", scopes::expand(&input, scopes::Kind::Role)).into()
+}
+
+/// Derives `tokenkind::AcrValues` and the `acr` marker module.
+#[proc_macro_derive(AcrValues, attributes(acr, acr_values))]
+pub fn derive_acr_values(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    debug::emit("#[derive(AcrValues)]", scopes::expand(&input, scopes::Kind::Acr)).into()
 }
 
 /// Derives `tokenkind::IdClaims`.
@@ -38,4 +53,16 @@ pub fn derive_access_claims(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn requires_scope(args: TokenStream, input: TokenStream) -> TokenStream {
     debug::emit("#[requires_scope]", requires_scope::expand(args.into(), input.into())).into()
+}
+
+/// Checks the roles of the user behind a function's `AccessToken` parameter before its body runs.
+#[proc_macro_attribute]
+pub fn requires_role(args: TokenStream, input: TokenStream) -> TokenStream {
+    debug::emit("#[requires_role]", requires_scope::expand_as(guard::Which::Role, args.into(), input.into())).into()
+}
+
+/// Checks how strongly and how recently the user behind a function's `AccessToken` parameter authenticated.
+#[proc_macro_attribute]
+pub fn requires_auth(args: TokenStream, input: TokenStream) -> TokenStream {
+    debug::emit("#[requires_auth]", requires_scope::expand_as(guard::Which::Auth, args.into(), input.into())).into()
 }

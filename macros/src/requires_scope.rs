@@ -6,44 +6,84 @@
 use std::collections::HashSet;
 
 use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::{ToTokens, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::parse::Parser as _;
 use syn::spanned::Spanned as _;
 use syn::{FnArg, GenericParam, ImplItemFn, LitStr, PatType, Signature, Type, TypePath};
 
 use crate::attr::{self, Mode, ScopeArgs, name};
 use crate::ctxt::Ctxt;
+use crate::guard::{self, AuthArgs, RoleArgs, UserArgs, Which};
 use crate::scope_token::{self, Problem};
 
 const ACCESS_TOKEN: &str = "AccessToken";
 const ID_TOKEN: &str = "IdToken";
 
 pub(crate) fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
+    expand_as(Which::Scope, args, input)
+}
+
+/// Expands `#[requires_scope]`, `#[requires_role]` or `#[requires_auth]`
+/// into the one guard of the handler (see [`crate::guard`]).
+pub(crate) fn expand_as(which: Which, args: TokenStream, input: TokenStream) -> TokenStream {
+    let mac = format!("`#[{}]`", which.attr());
     let Ok(mut func) = syn::parse2::<ImplItemFn>(input.clone()) else {
         let error = syn::Error::new(
             Span::call_site(),
-            "`#[requires_scope]` applies to a function (free, or a method in an `impl` block) with a body",
+            format!("{mac} applies to a function (free, or a method in an `impl` block) with a body"),
         );
         let mut out = error.into_compile_error();
         out.extend(input);
         return out;
     };
+    // A `#[requires_scope]` still to expand takes this attribute's
+    // arguments: move this attribute after it.
+    if which != Which::Scope && func.attrs.iter().any(|a| guard::is_guard_attr(a, Which::Scope)) {
+        let path = format_ident!("{}", which.attr());
+        func.attrs.push(syn::parse_quote!(#[::tokenkind::#path(#args)]));
+        return func.into_token_stream();
+    }
     let cx = Ctxt::new();
-    let args = match ScopeArgs::parse.parse2(args) {
-        Ok(args) => {
-            check_scopes(&cx, &args.scopes);
-            Some(args)
+    let mut user = UserArgs::default();
+    let no_scopes = || ScopeArgs { mode: Mode::All, scopes: Vec::new(), sender_constrained: None };
+    let args = match which {
+        Which::Scope => match ScopeArgs::parse.parse2(args) {
+            Ok(args) => {
+                check_scopes(&cx, &args.scopes);
+                Some(args)
+            }
+            Err(err) => {
+                cx.syn_error(err);
+                None
+            }
+        },
+        Which::Role => {
+            match RoleArgs::parse.parse2(args) {
+                Ok(args) => {
+                    guard::check_roles(&cx, &args.roles);
+                    user.roles = Some(args);
+                }
+                Err(err) => cx.syn_error(err),
+            }
+            Some(no_scopes())
         }
-        Err(err) => {
-            cx.syn_error(err);
-            None
+        Which::Auth => {
+            match AuthArgs::parse.parse2(args) {
+                Ok(args) => {
+                    guard::check_acr(&cx, &args.acr);
+                    user.auth = Some(args);
+                }
+                Err(err) => cx.syn_error(err),
+            }
+            Some(no_scopes())
         }
     };
-    let guarded = guarded_parameter(&cx, &mut func.sig);
+    guard::take_siblings(&cx, &mut func, &mut user);
+    let guarded = guarded_parameter(&cx, &mut func.sig, which, &user);
     let grpc = guarded.and_then(|index| grpc_request(&cx, &func, index));
     match (cx.check(), args, guarded) {
         (Ok(()), Some(args), Some(index)) => {
-            rewrite(&mut func, index, &args);
+            rewrite(&mut func, index, &args, &user);
             if let Some(request) = grpc {
                 bind_from_request(&mut func, index, &request);
             }
@@ -114,7 +154,8 @@ fn is_named(ty: &Type, name: &str) -> bool {
 }
 
 /// Finds the parameter to guard (removing every `#[token]`), or reports why none fits.
-fn guarded_parameter(cx: &Ctxt, sig: &mut Signature) -> Option<usize> {
+fn guarded_parameter(cx: &Ctxt, sig: &mut Signature, which: Which, user: &UserArgs) -> Option<usize> {
+    let mac = format!("`#[{}]`", which.attr());
     let mut marked = None;
     for (index, arg) in sig.inputs.iter_mut().enumerate() {
         let attrs = match arg {
@@ -152,7 +193,7 @@ fn guarded_parameter(cx: &Ctxt, sig: &mut Signature) -> Option<usize> {
         match tokens.as_slice() {
             [(index, _)] => *index,
             [] => {
-                no_token(cx, sig);
+                no_token(cx, sig, &mac, user);
                 return None;
             }
             [(_, first), rest @ ..] => {
@@ -160,7 +201,7 @@ fn guarded_parameter(cx: &Ctxt, sig: &mut Signature) -> Option<usize> {
                     cx.error_spanned_by(
                         &other.ty,
                         format!(
-                            "`#[requires_scope]` found two `AccessToken` parameters, `{}` and `{}`; mark the one \
+                            "{mac} found two `AccessToken` parameters, `{}` and `{}`; mark the one \
                              whose scopes it checks with `#[token]`",
                             first.pat.to_token_stream(),
                             other.pat.to_token_stream()
@@ -172,7 +213,7 @@ fn guarded_parameter(cx: &Ctxt, sig: &mut Signature) -> Option<usize> {
         }
     };
     let typed = typed(&sig.inputs[index]).expect("a receiver is never chosen");
-    if !check_concrete(cx, &typed.ty, sig) {
+    if !check_concrete(cx, &typed.ty, sig, &mac) {
         return None;
     }
     Some(index)
@@ -310,15 +351,24 @@ fn typed(arg: &FnArg) -> Option<&PatType> {
 }
 
 /// Reports why no parameter can be guarded.
-fn no_token(cx: &Ctxt, sig: &Signature) {
+fn no_token(cx: &Ctxt, sig: &Signature, mac: &str, user: &UserArgs) {
     for arg in &sig.inputs {
         let FnArg::Typed(typed) = arg else { continue };
         if is_named(&typed.ty, ID_TOKEN) {
+            let why = if mac.contains("requires_scope") {
+                "carries no scopes"
+            } else if user.roles.is_some() {
+                "the roles it shows a client authorize nothing here: an API decides with the access token issued to it"
+            } else {
+                "its `acr` and `auth_time` describe a login to that client, not an authorization to call this API"
+            };
             cx.error_spanned_by(
                 &typed.ty,
-                "`#[requires_scope]` cannot guard an `IdToken`: an ID token proves who logged in to a client \
-                 application; it is not meant for your API and carries no scopes\n\
-                 = help: take an `AccessToken<S>` (a token issued for this API) instead",
+                format!(
+                    "{mac} cannot guard an `IdToken`: an ID token proves who logged in to a client \
+                     application; it is not meant for your API and {why}\n\
+                     = help: take an `AccessToken<S>` (a token issued for this API) instead"
+                ),
             );
             return;
         }
@@ -327,8 +377,7 @@ fn no_token(cx: &Ctxt, sig: &Signature) {
         {
             cx.error_spanned_by(
                 &typed.ty,
-                "`#[requires_scope]` takes the access token by value, to hand the body a checked guard; \
-                 remove the `&`",
+                format!("{mac} takes the access token by value, to hand the body a checked guard; remove the `&`"),
             );
             return;
         }
@@ -338,14 +387,15 @@ fn no_token(cx: &Ctxt, sig: &Signature) {
     sig.paren_token.surround(&mut signature, |tokens| sig.inputs.to_tokens(tokens));
     cx.error_spanned_by(
         signature,
-        "`#[requires_scope]` needs a parameter of type `AccessToken<S>` whose scopes it checks \
-         (mark a type alias with `#[token]`)",
+        format!(
+            "{mac} needs a parameter of type `AccessToken<S>` whose scopes it checks (mark a type alias with `#[token]`)"
+        ),
     );
 }
 
 /// The scopes are resolved in a constant, which cannot use the function's
 /// generic parameters: the token type must be concrete.
-fn check_concrete(cx: &Ctxt, ty: &Type, sig: &Signature) -> bool {
+fn check_concrete(cx: &Ctxt, ty: &Type, sig: &Signature, mac: &str) -> bool {
     let generics: Vec<String> = sig
         .generics
         .params
@@ -370,7 +420,7 @@ fn check_concrete(cx: &Ctxt, ty: &Type, sig: &Signature) -> bool {
     cx.error_at(
         ident.span(),
         format!(
-            "`#[requires_scope]` checks its scope strings against the token's scope enum at compile time, \
+            "{mac} checks its scope strings against the token's scope enum at compile time, \
              so the token type must be concrete, not {what}; name the scope enum, as in `AccessToken<Api>`"
         ),
     );
@@ -411,7 +461,7 @@ fn display(ty: &Type) -> String {
     out.replace(',', ", ")
 }
 
-fn rewrite(func: &mut ImplItemFn, index: usize, args: &ScopeArgs) {
+fn rewrite(func: &mut ImplItemFn, index: usize, args: &ScopeArgs, user: &UserArgs) {
     let FnArg::Typed(param) = &mut func.sig.inputs[index] else { unreachable!("a receiver is never chosen") };
     let ty = &*param.ty;
     let ty_span = ty.span();
@@ -443,18 +493,25 @@ fn rewrite(func: &mut ImplItemFn, index: usize, args: &ScopeArgs) {
         Mode::All => quote!(::tokenkind::__private::All<#markers>),
         Mode::Any(any) => quote_spanned!(any.span=> ::tokenkind::__private::Any<#markers>),
     };
-    let guarded: Type = match &args.sender_constrained {
-        None => syn::parse_quote_spanned!(ty_span=> ::tokenkind::__private::Scoped<#ty, #requirement>),
-        Some(kw) => {
-            let binding = quote_spanned!(kw.span=> ::tokenkind::__private::SenderConstrained);
+    let binding =
+        args.sender_constrained.as_ref().map(|kw| quote_spanned!(kw.span=> ::tokenkind::__private::SenderConstrained));
+    let guarded: Type = match (binding, user.is_empty()) {
+        (None, true) => syn::parse_quote_spanned!(ty_span=> ::tokenkind::__private::Scoped<#ty, #requirement>),
+        (Some(binding), true) => {
             syn::parse_quote_spanned!(ty_span=> ::tokenkind::__private::Scoped<#ty, #requirement, #binding>)
+        }
+        (binding, false) => {
+            let binding = binding.unwrap_or_else(|| quote!(::tokenkind::__private::AnyBinding));
+            let (owner, _) = scope_enum_names(ty);
+            let user_ty = guard::user_type(ty, &owner, user);
+            syn::parse_quote_spanned!(ty_span=> ::tokenkind::__private::Scoped<#ty, #requirement, #binding, #user_ty>)
         }
     };
     *param.ty = guarded;
     if func.attrs.iter().any(|a| a.path().is_ident("doc")) {
         func.attrs.push(syn::parse_quote!(#[doc = ""]));
     }
-    let doc = requirement_doc(args);
+    let doc = requirement_doc(args) + &guard::doc(user);
     func.attrs.push(syn::parse_quote!(#[doc = #doc]));
     // The guard's type is long by construction; the user wrote `AccessToken<S>`.
     // The guard is taken by value on purpose: it is the request's checked

@@ -16,81 +16,171 @@ use crate::scope_token::{self, Problem};
 /// At most this many scopes: one bit each in a `u128`.
 const MAX_SCOPES: usize = 128;
 
+/// What a derive declares: scopes (`#[derive(Scopes)]`), the user's roles
+/// (`#[derive(Roles)]`) or `acr` values (`#[derive(AcrValues)]`). One
+/// parser, one set of rules, messages in each one's words.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Scope,
+    Role,
+    Acr,
+}
+
+impl Kind {
+    /// The derive's name.
+    pub(crate) fn derive(self) -> &'static str {
+        match self {
+            Self::Scope => "Scopes",
+            Self::Role => "Roles",
+            Self::Acr => "AcrValues",
+        }
+    }
+    /// The variant attribute.
+    pub(crate) fn attr(self) -> &'static str {
+        match self {
+            Self::Scope => name::SCOPE,
+            Self::Role => name::ROLE,
+            Self::Acr => name::ACR,
+        }
+    }
+    /// The enum attribute.
+    pub(crate) fn container(self) -> &'static str {
+        match self {
+            Self::Scope => name::SCOPES,
+            Self::Role => name::ROLES,
+            Self::Acr => name::ACRS,
+        }
+    }
+    /// What one variant stands for.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            Self::Scope => "scope",
+            Self::Role => "role",
+            Self::Acr => "`acr` value",
+        }
+    }
+    fn plural(self) -> &'static str {
+        match self {
+            Self::Scope => "scopes",
+            Self::Role => "roles",
+            Self::Acr => "`acr` values",
+        }
+    }
+    /// Where the strings appear.
+    fn appears(self) -> &'static str {
+        match self {
+            Self::Scope => "a token's `scope` claim",
+            Self::Role => "the token's role claim",
+            Self::Acr => "a token's `acr` claim",
+        }
+    }
+    fn enum_noun(self) -> &'static str {
+        match self {
+            Self::Scope => "scope enum",
+            Self::Role => "roles enum",
+            Self::Acr => "`acr` enum",
+        }
+    }
+    fn module_suffix(self) -> &'static str {
+        match self {
+            Self::Scope => "scope",
+            Self::Role => "role",
+            Self::Acr => "acr",
+        }
+    }
+}
+
 /// A variant and its scope string.
 pub(crate) struct Entry<'a> {
     pub(crate) variant: &'a Ident,
     pub(crate) scope: LitStr,
 }
 
-pub(crate) fn expand(input: &DeriveInput) -> TokenStream {
+pub(crate) fn expand(input: &DeriveInput, kind: Kind) -> TokenStream {
     let cx = Ctxt::new();
-    let options = ScopesOptions::from_attrs(&cx, &input.attrs);
-    let module = options.module.unwrap_or_else(|| default_module(&input.ident));
-    for attr in input.attrs.iter().filter(|a| attr::is(a, name::SCOPE)) {
+    let options = ScopesOptions::from_attrs(&cx, &input.attrs, kind);
+    let module = options.module.clone().unwrap_or_else(|| default_module(&input.ident, kind));
+    let (attr_name, container) = (kind.attr(), kind.container());
+    for attr in input.attrs.iter().filter(|a| attr::is(a, attr_name)) {
+        let options = if kind == Kind::Scope {
+            "`#[scopes(module = name, roles = Role, acr = Acr)]`".to_owned()
+        } else {
+            format!("`#[{container}(module = name)]`")
+        };
         cx.error_spanned_by(
             attr,
-            "`#[scope(\"...\")]` goes on each variant; the enum itself takes only `#[scopes(module = name)]`",
+            format!("`#[{attr_name}(\"...\")]` goes on each variant; the enum itself takes only {options}"),
         );
     }
     if !input.generics.params.is_empty() || input.generics.where_clause.is_some() {
         cx.error_spanned_by(
             &input.generics,
-            "a scope enum cannot be generic: it is a fixed list of scope strings; remove the generic parameters",
+            format!(
+                "a {} cannot be generic: it is a fixed list of {} strings; remove the generic parameters",
+                kind.enum_noun(),
+                kind.noun().trim_end_matches(" value").trim_matches('`')
+            ),
         );
     }
     let entries = match &input.data {
-        Data::Enum(data) => Some(entries(&cx, input, data)),
+        Data::Enum(data) => Some(entries(&cx, input, data, kind)),
         Data::Struct(data) => {
             let (token, ident) = (&data.struct_token, &input.ident);
-            cx.error_spanned_by(quote!(#token #ident), not_an_enum(ident, "a struct"));
+            cx.error_spanned_by(quote!(#token #ident), not_an_enum(ident, "a struct", kind));
             None
         }
         Data::Union(data) => {
             let (token, ident) = (&data.union_token, &input.ident);
-            cx.error_spanned_by(quote!(#token #ident), not_an_enum(ident, "a union"));
+            cx.error_spanned_by(quote!(#token #ident), not_an_enum(ident, "a union", kind));
             None
         }
     };
     match (cx.check(), entries) {
-        (Ok(()), Some((entries, true))) => expand_valid(input, &entries, &module),
-        (Ok(()), _) => unreachable!("a scope enum without errors has all its entries"),
+        (Ok(()), Some((entries, true))) => expand_valid(input, &entries, &module, kind, &options),
+        (Ok(()), _) => unreachable!("an enum without errors has all its entries"),
         (Err(err), entries) => {
             let mut out = err.into_compile_error();
             if let Some((entries, _)) = entries.filter(|_| input.generics.params.is_empty()) {
-                out.extend(fallback::scopes(input, &entries, &module));
+                out.extend(fallback::scopes(input, &entries, &module, kind, &options));
             }
             out
         }
     }
 }
 
-fn not_an_enum(ident: &Ident, what: &str) -> String {
+fn not_an_enum(ident: &Ident, what: &str, kind: Kind) -> String {
     format!(
-        "`#[derive(Scopes)]` applies to a fieldless enum, one variant per scope, each with `#[scope(\"...\")]`; \
-         `{ident}` is {what}"
+        "`#[derive({})]` applies to a fieldless enum, one variant per {}, each with `#[{}(\"...\")]`; \
+         `{ident}` is {what}",
+        kind.derive(),
+        kind.noun(),
+        kind.attr()
     )
 }
 
-/// Collects each variant's scope string, reporting every mistake; `true`
-/// when each variant had exactly one valid, unique scope.
-fn entries<'a>(cx: &Ctxt, input: &'a DeriveInput, data: &'a DataEnum) -> (Vec<Entry<'a>>, bool) {
+/// Collects each variant's string, reporting every mistake; `true` when
+/// each variant had exactly one valid, unique string.
+#[allow(clippy::too_many_lines)] // one check after another, each with its message
+fn entries<'a>(cx: &Ctxt, input: &'a DeriveInput, data: &'a DataEnum, kind: Kind) -> (Vec<Entry<'a>>, bool) {
     let enum_name = &input.ident;
+    let (noun, plural, attr_name, container) = (kind.noun(), kind.plural(), kind.attr(), kind.container());
     let mut complete = true;
     if data.variants.is_empty() {
         cx.error_spanned_by(
             enum_name,
             format!(
-                "the enum `{enum_name}` declares no scopes; add one variant per scope, each with `#[scope(\"...\")]`"
+                "the enum `{enum_name}` declares no {plural}; add one variant per {noun}, each with `#[{attr_name}(\"...\")]`"
             ),
         );
         complete = false;
     }
     if let Some(extra) = data.variants.iter().nth(MAX_SCOPES) {
+        let split = if kind == Kind::Scope { "split it, for example one enum per API" } else { "split it" };
         cx.error_spanned_by(
             &extra.ident,
             format!(
-                "a scope enum holds at most {MAX_SCOPES} scopes (one bit each), and `{enum_name}` declares {}; \
-                 split it, for example one enum per API",
+                "a {} holds at most {MAX_SCOPES} {plural} (one bit each), and `{enum_name}` declares {}; {split}",
+                kind.enum_noun(),
                 data.variants.len()
             ),
         );
@@ -103,7 +193,10 @@ fn entries<'a>(cx: &Ctxt, input: &'a DeriveInput, data: &'a DataEnum) -> (Vec<En
         if !matches!(variant.fields, Fields::Unit) {
             cx.error_spanned_by(
                 &variant.fields,
-                format!("a scope variant carries no data; remove the fields of `{ident}`"),
+                format!(
+                    "a {} variant carries no data; remove the fields of `{ident}`",
+                    noun.replace('`', "").trim_end_matches(" value")
+                ),
             );
             complete = false;
         }
@@ -111,30 +204,34 @@ fn entries<'a>(cx: &Ctxt, input: &'a DeriveInput, data: &'a DataEnum) -> (Vec<En
             cx.error_spanned_by(
                 quote!(#eq #value),
                 format!(
-                    "remove the discriminant of `{ident}`: `#[derive(Scopes)]` numbers the scopes itself, \
-                     in declaration order"
+                    "remove the discriminant of `{ident}`: `#[derive({})]` numbers the {plural} itself, \
+                     in declaration order",
+                    kind.derive()
                 ),
             );
             complete = false;
         }
-        for attr in variant.attrs.iter().filter(|a| attr::is(a, name::SCOPES)) {
-            cx.error_spanned_by(attr, "`#[scopes(...)]` goes on the enum; a variant takes `#[scope(\"...\")]`");
+        for attr in variant.attrs.iter().filter(|a| attr::is(a, container)) {
+            cx.error_spanned_by(
+                attr,
+                format!("`#[{container}(...)]` goes on the enum; a variant takes `#[{attr_name}(\"...\")]`"),
+            );
             complete = false;
         }
         let mut scope = None;
-        for attr in variant.attrs.iter().filter(|a| attr::is(a, name::SCOPE)) {
+        for attr in variant.attrs.iter().filter(|a| attr::is(a, attr_name)) {
             if scope.is_some() {
                 cx.error_spanned_by(
                     attr,
                     format!(
-                        "`{ident}` already has a `#[scope]`; a variant stands for exactly one scope, \
+                        "`{ident}` already has a `#[{attr_name}]`; a variant stands for exactly one {noun}, \
                          so declare another variant for this one"
                     ),
                 );
                 complete = false;
                 continue;
             }
-            match attr::scope_string(attr) {
+            match attr::variant_string(attr, kind) {
                 Ok(lit) => scope = Some(lit),
                 Err(err) => {
                     cx.syn_error(err);
@@ -143,12 +240,13 @@ fn entries<'a>(cx: &Ctxt, input: &'a DeriveInput, data: &'a DataEnum) -> (Vec<En
             }
         }
         let Some(lit) = scope else {
-            if !variant.attrs.iter().any(|a| attr::is(a, name::SCOPE)) {
+            if !variant.attrs.iter().any(|a| attr::is(a, attr_name)) {
                 cx.error_spanned_by(
                     ident,
                     format!(
-                        "the variant `{ident}` has no scope string; add `#[scope(\"...\")]` with the scope \
-                         it stands for, as it appears in a token's `scope` claim"
+                        "the variant `{ident}` has no {noun} string; add `#[{attr_name}(\"...\")]` with the {noun} \
+                         it stands for, as it appears in {}",
+                        kind.appears()
                     ),
                 );
             }
@@ -156,14 +254,14 @@ fn entries<'a>(cx: &Ctxt, input: &'a DeriveInput, data: &'a DataEnum) -> (Vec<En
             continue;
         };
         let value = lit.value();
-        if let Err(problem) = scope_token::check(&value) {
-            cx.error_spanned_by(&lit, invalid_scope(&value, &problem));
+        if let Err(message) = check_string(&value, kind) {
+            cx.error_spanned_by(&lit, message);
             complete = false;
         } else if let Some(first) = seen.get(&value) {
             cx.error_spanned_by(
                 &lit,
                 format!(
-                    "the scope \"{value}\" is already declared by `{first}`; each scope string belongs \
+                    "the {noun} \"{value}\" is already declared by `{first}`; each {noun} string belongs \
                      to exactly one variant"
                 ),
             );
@@ -174,6 +272,39 @@ fn entries<'a>(cx: &Ctxt, input: &'a DeriveInput, data: &'a DataEnum) -> (Vec<En
         entries.push(Entry { variant: ident, scope: lit });
     }
     (entries, complete)
+}
+
+/// Whether a declared string can ever match: scopes and `acr` values are
+/// RFC 6749 §3.3 scope-tokens (`acr_values` is space-delimited, RFC 9470
+/// §3); a role is any non-empty string without control characters.
+fn check_string(value: &str, kind: Kind) -> Result<(), String> {
+    match kind {
+        Kind::Scope => scope_token::check(value).map_err(|problem| invalid_scope(value, &problem)),
+        Kind::Acr => scope_token::check(value).map_err(|problem| match problem {
+            Problem::Empty => {
+                "the `acr` value is empty; write it as the provider puts it in `acr`: `#[acr(\"mfa\")]`".to_owned()
+            }
+            Problem::Space => format!(
+                "the `acr` value \"{value}\" contains a space, but `acr_values` is a space-delimited list \
+                 (RFC 9470 §3); declare one variant per value"
+            ),
+            Problem::Char(c) => format!(
+                "the `acr` value {value:?} contains {}; {}",
+                scope_token::describe(c),
+                scope_token::RULE.replace("in a scope", "in an `acr` value")
+            ),
+        }),
+        Kind::Role if value.is_empty() => Err(
+            "the role string is empty; write the role as it appears in the token's role claim: `#[role(\"admin\")]`"
+                .to_owned(),
+        ),
+        Kind::Role => match value.chars().find(|c| c.is_control()) {
+            Some(c) => {
+                Err(format!("the role {value:?} contains {}; no provider issues such a role", scope_token::describe(c)))
+            }
+            None => Ok(()),
+        },
+    }
 }
 
 fn invalid_scope(value: &str, problem: &Problem) -> String {
@@ -191,9 +322,9 @@ fn invalid_scope(value: &str, problem: &Problem) -> String {
     }
 }
 
-/// `Api` → `api_scope`, `HTTPApi` → `http_api_scope`.
-fn default_module(ident: &Ident) -> Ident {
-    format_ident!("{}_scope", snake_case(&ident.unraw().to_string()), span = ident.span())
+/// `Api` → `api_scope`, `HTTPApi` → `http_api_scope`; `Role` → `role_role`.
+fn default_module(ident: &Ident, kind: Kind) -> Ident {
+    format_ident!("{}_{}", snake_case(&ident.unraw().to_string()), kind.module_suffix(), span = ident.span())
 }
 
 fn snake_case(name: &str) -> String {
@@ -239,7 +370,27 @@ pub(crate) fn inner_visibility(vis: &Visibility) -> TokenStream {
     }
 }
 
-fn expand_valid(input: &DeriveInput, entries: &[Entry<'_>], module: &Ident) -> TokenStream {
+/// The enum's associated vocabularies, for a scope enum:
+/// `type Roles = ...; type Acr = ...;` (the `No...` types when not named).
+pub(crate) fn associated(kind: Kind, options: &ScopesOptions) -> TokenStream {
+    if kind != Kind::Scope {
+        return TokenStream::new();
+    }
+    let roles = options.roles.as_ref().map_or_else(|| quote!(::tokenkind::__private::NoRoles), |r| quote!(#r));
+    let acr = options.acr.as_ref().map_or_else(|| quote!(::tokenkind::__private::NoAcr), |a| quote!(#a));
+    quote! {
+        type Roles = #roles;
+        type Acr = #acr;
+    }
+}
+
+fn expand_valid(
+    input: &DeriveInput,
+    entries: &[Entry<'_>],
+    module: &Ident,
+    kind: Kind,
+    options: &ScopesOptions,
+) -> TokenStream {
     let ident = &input.ident;
     let type_name = ident.unraw().to_string();
     let names = entries.iter().map(|e| &e.scope);
@@ -253,10 +404,27 @@ fn expand_valid(input: &DeriveInput, entries: &[Entry<'_>], module: &Ident) -> T
         let variant = e.variant;
         quote!(#i => ::core::option::Option::Some(#ident::#variant))
     });
-    let markers = fallback::markers(input, entries, module, true);
+    let markers = fallback::markers(input, entries, module, true, kind);
+    if kind == Kind::Acr {
+        return quote! {
+            impl ::tokenkind::__private::DerivedAcrValues for #ident {}
+            impl ::tokenkind::__private::AcrValues for #ident {
+                const NAMES: &'static [&'static str] = &[#(#names),*];
+                const ALL: &'static [Self] = &[#(#ident::#variants),*];
+                const TYPE_NAME: &'static str = #type_name;
+            }
+            #markers
+        };
+    }
+    let (derived, trait_) = match kind {
+        Kind::Role => (quote!(DerivedRoles), quote!(Roles)),
+        _ => (quote!(DerivedScopes), quote!(Scopes)),
+    };
+    let associated = associated(kind, options);
     quote! {
-        impl ::tokenkind::__private::DerivedScopes for #ident {}
-        impl ::tokenkind::__private::Scopes for #ident {
+        impl ::tokenkind::__private::#derived for #ident {}
+        impl ::tokenkind::__private::#trait_ for #ident {
+            #associated
             const NAMES: &'static [&'static str] = &[#(#names),*];
             const ALL: &'static [Self] = &[#(#ident::#variants),*];
             const TYPE_NAME: &'static str = #type_name;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::bearer::{BearerError, Scheme};
 use super::dpop::DpopError;
 use crate::error::{Error, ErrorCode};
-use crate::scope::RequiredScopes;
+use crate::scope::{RequiredAuthentication, RequiredRoles, RequiredScopes};
 
 /// The body a [`Rejection`] is sent with: its content type and bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +75,8 @@ enum Kind {
     Token(Error),
     Proof(DpopError),
     Scope(RequiredScopes),
+    Role(RequiredRoles),
+    StepUp(RequiredAuthentication),
     Unavailable(&'static str),
     Misconfigured(&'static str),
 }
@@ -85,6 +87,8 @@ impl Rejection {
             RejectionSource::Bearer(BearerError::Missing) => Kind::NoCredentials,
             RejectionSource::Bearer(e) => Kind::Request(e),
             RejectionSource::Token(Error::InsufficientScope { required }) => Kind::Scope(required),
+            RejectionSource::Token(Error::MissingRole { required }) => Kind::Role(required),
+            RejectionSource::Token(Error::InsufficientUserAuthentication { required }) => Kind::StepUp(required),
             RejectionSource::Token(Error::KeysUnavailable) => Kind::Unavailable("no verification keys available"),
             RejectionSource::Token(e) => Kind::Token(e),
             RejectionSource::Proof(e) => Kind::Proof(e),
@@ -150,9 +154,9 @@ impl Rejection {
     /// forgot to register a verifier, which axum prevents at compile time).
     pub fn status(&self) -> u16 {
         match &*self.kind {
-            Kind::NoCredentials | Kind::Token(_) | Kind::Proof(_) => 401,
+            Kind::NoCredentials | Kind::Token(_) | Kind::Proof(_) | Kind::StepUp(_) => 401,
             Kind::Request(_) => 400,
-            Kind::Scope(_) => 403,
+            Kind::Scope(_) | Kind::Role(_) => 403,
             Kind::Unavailable(_) => 503,
             Kind::Misconfigured(_) => 500,
         }
@@ -184,10 +188,12 @@ impl Rejection {
     }
 
     /// The RFC 6750 error code, if the response carries one (none for a
-    /// request without credentials, RFC 6750 §3.1).
+    /// request without credentials, RFC 6750 §3.1, and none for a missing
+    /// role: it is not a token problem the client can repair).
     pub fn error_code(&self) -> Option<ErrorCode> {
         match &*self.kind {
-            Kind::NoCredentials | Kind::Misconfigured(_) => None,
+            Kind::NoCredentials | Kind::Misconfigured(_) | Kind::Role(_) => None,
+            Kind::StepUp(_) => Some(ErrorCode::InsufficientUserAuthentication),
             Kind::Request(_) => Some(ErrorCode::InvalidRequest),
             Kind::Token(_) => Some(ErrorCode::InvalidToken),
             Kind::Proof(DpopError::UseNonce) => Some(ErrorCode::UseDpopNonce),
@@ -218,6 +224,12 @@ impl Rejection {
             Kind::Token(e) => token_description(e),
             Kind::Proof(e) => e.description(),
             Kind::Scope(_) => "the access token lacks a required scope",
+            Kind::Role(_) => "a required role is missing",
+            Kind::StepUp(r) => match (r.acr_values().next().is_some(), r.max_age().is_some()) {
+                (true, true) => "a different and more recent authentication is required",
+                (false, true) => "more recent authentication is required",
+                _ => "a different authentication level is required",
+            },
             Kind::Unavailable(_) => "the token cannot be checked right now; try again shortly",
             Kind::Misconfigured(_) => "the server cannot check access tokens",
         }
@@ -227,6 +239,23 @@ impl Rejection {
     pub fn required_scopes(&self) -> Option<&RequiredScopes> {
         match &*self.kind {
             Kind::Scope(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// The roles a 403 refusal for a missing role requires.
+    pub fn required_roles(&self) -> Option<&RequiredRoles> {
+        match &*self.kind {
+            Kind::Role(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// What a 401 `insufficient_user_authentication` refusal asks for
+    /// (RFC 9470 §3).
+    pub fn required_authentication(&self) -> Option<&RequiredAuthentication> {
+        match &*self.kind {
+            Kind::StepUp(r) => Some(r),
             _ => None,
         }
     }
@@ -268,7 +297,9 @@ impl Rejection {
     /// (`Bearer`, `DPoP` with its `algs`), the error on the challenge of the
     /// scheme the client used (RFC 9449 §7.1, RFC 6750 §3). None for a 503/500.
     pub fn challenges(&self) -> Vec<String> {
-        if matches!(*self.kind, Kind::Unavailable(_) | Kind::Misconfigured(_)) {
+        // A missing role is not answered with a challenge: no other token
+        // for this user would pass.
+        if matches!(*self.kind, Kind::Unavailable(_) | Kind::Misconfigured(_) | Kind::Role(_)) {
             return Vec::new();
         }
         let carrying = self.error_scheme();
@@ -335,6 +366,24 @@ impl Rejection {
                 v.push('"');
             }
         }
+        if let Some(required) = self.required_authentication() {
+            // RFC 9470 §3: `acr_values` is space-delimited; only values that
+            // cannot end the attribute reach the header.
+            let mut acr = required.acr_values().filter(|s| is_scope_token(s)).peekable();
+            if acr.peek().is_some() {
+                v.push_str(", acr_values=\"");
+                for (i, value) in acr.enumerate() {
+                    if i > 0 {
+                        v.push(' ');
+                    }
+                    v.push_str(value);
+                }
+                v.push('"');
+            }
+            if let Some(max_age) = required.max_age() {
+                let _ = write!(v, ", max_age=\"{max_age}\"");
+            }
+        }
     }
 
     /// Seconds a client should wait before retrying (503 only).
@@ -348,7 +397,10 @@ impl Rejection {
         if let Some(f) = &self.body {
             return f(self);
         }
-        let error = self.error_code().map_or("unauthorized", ErrorCode::as_str);
+        let error = match &*self.kind {
+            Kind::Role(_) => ErrorCode::Forbidden.as_str(),
+            _ => self.error_code().map_or("unauthorized", ErrorCode::as_str),
+        };
         RejectionBody::json(&serde_json::json!({ "error": error, "error_description": self.description() }))
     }
 
@@ -388,6 +440,8 @@ impl Rejection {
         match &*self.kind {
             Kind::Token(e) => tracing::debug!(status = self.status(), reason = %e, issuer, "access token refused"),
             Kind::Scope(r) => tracing::debug!(status = 403, required = %r, issuer, "access token lacks scope"),
+            Kind::Role(r) => tracing::debug!(status = 403, required = %r, issuer, "user lacks role"),
+            Kind::StepUp(r) => tracing::debug!(status = 401, required = %r, issuer, "user authentication insufficient"),
             Kind::Request(e) => tracing::debug!(status = 400, reason = %e, issuer, "bearer request malformed"),
             Kind::NoCredentials => tracing::debug!(status = 401, issuer, "no bearer token"),
             Kind::Proof(e) => tracing::debug!(status = 401, reason = %e, issuer, "DPoP proof refused"),

@@ -11,7 +11,7 @@ use super::rejection::{Accepts, BodyFn, Rejection, RejectionBody, RejectionSourc
 use super::replay::ReplayKey;
 use crate::claims::{AccessClaims, NoClaims};
 use crate::error::{ConfigError, Error};
-use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes};
+use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes, UserRequirement};
 use crate::token::{AccessToken, Binding};
 use crate::verify::AccessTokenVerifier;
 
@@ -420,26 +420,29 @@ impl<S: Scopes, C: AccessClaims> ResourceServer<S, C> {
     /// The request's access token, verified and checked against the guard
     /// that `#[requires_scope]` writes as a type: its binding requirement `B`
     /// (401 for a bearer token where a sender-constrained one is required),
-    /// then its scope requirement `R` (403). Both are usually inferred from
-    /// the guard type the result is assigned to.
+    /// then its scope requirement `R` (403), then its user requirement `U`:
+    /// roles (403, no RFC 6750 error code) and step-up authentication (401
+    /// `insufficient_user_authentication`, RFC 9470 §3). All are usually
+    /// inferred from the guard type the result is assigned to.
     ///
     /// # Errors
     /// As [`authenticate`](Self::authenticate), plus 403 when a required
-    /// scope was not granted.
-    pub async fn authorize<R: Requirement<S>, B: BindingRequirement>(
+    /// scope was not granted or a required role is missing, and 401 when the
+    /// user's authentication is not strong or recent enough.
+    pub async fn authorize<R: Requirement<S>, B: BindingRequirement, U: UserRequirement<S>>(
         &self,
         request: &HttpRequest<'_>,
-    ) -> Result<Scoped<AccessToken<S, C>, R, B>, Rejection> {
+    ) -> Result<Scoped<AccessToken<S, C>, R, B, U>, Rejection> {
         let token = self.authenticate(request).await?;
         self.require(token)
     }
 
     /// Checks an already verified token against a guard's requirements, as
     /// [`authorize`](Self::authorize) does after verifying.
-    pub(crate) fn require<R: Requirement<S>, B: BindingRequirement>(
+    pub(crate) fn require<R: Requirement<S>, B: BindingRequirement, U: UserRequirement<S>>(
         &self,
         token: AccessToken<S, C>,
-    ) -> Result<Scoped<AccessToken<S, C>, R, B>, Rejection> {
+    ) -> Result<Scoped<AccessToken<S, C>, R, B, U>, Rejection> {
         let used = if token.binding().is_sender_constrained() { Scheme::Dpop } else { Scheme::Bearer };
         Scoped::check(token).map_err(|e| {
             // The client must come back with DPoP: the error goes on that challenge.
@@ -512,9 +515,9 @@ impl<S: Scopes, C: AccessClaims> Authenticated<S, C> {
 
     /// As [`authorize`](Self::authorize), taking the token.
     #[cfg_attr(not(any(feature = "axum", feature = "tonic")), allow(dead_code))]
-    pub(crate) fn into_guard<R: Requirement<S>, B: BindingRequirement>(
+    pub(crate) fn into_guard<R: Requirement<S>, B: BindingRequirement, U: UserRequirement<S>>(
         self,
-    ) -> Result<Scoped<AccessToken<S, C>, R, B>, Rejection> {
+    ) -> Result<Scoped<AccessToken<S, C>, R, B, U>, Rejection> {
         let server = self.server.clone();
         server.require(self.into_token()?)
     }
@@ -533,11 +536,13 @@ impl<S: Scopes, C: AccessClaims + Clone> Authenticated<S, C> {
     /// [`ResourceServer::authorize`], without verifying again).
     ///
     /// # Errors
-    /// 401 without a token or with a bearer token where a sender-constrained
-    /// one is required; 403 when a required scope was not granted.
-    pub fn authorize<R: Requirement<S>, B: BindingRequirement>(
+    /// 401 without a token, with a bearer token where a sender-constrained
+    /// one is required, or when the user's authentication is not strong or
+    /// recent enough; 403 when a required scope was not granted or a
+    /// required role is missing.
+    pub fn authorize<R: Requirement<S>, B: BindingRequirement, U: UserRequirement<S>>(
         &self,
-    ) -> Result<Scoped<AccessToken<S, C>, R, B>, Rejection> {
+    ) -> Result<Scoped<AccessToken<S, C>, R, B, U>, Rejection> {
         self.server.require(self.access_token()?)
     }
 }

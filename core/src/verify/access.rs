@@ -8,10 +8,11 @@ use super::diagnose::{ACCESS_RULES, Diagnosis, Recorder, Rule, Verifying, Walk};
 use super::jws::Typ;
 use super::payload::{self, Payload, Value, require, string_ref};
 use super::profile::Profile;
+use super::roles::RoleSource;
 use super::{Built, Common, common_setters};
 use crate::claims::{AccessClaims, NoClaims};
 use crate::error::{ConfigError, Error};
-use crate::scope::{ScopeSet, Scopes};
+use crate::scope::{RoleSet, Roles, ScopeSet, Scopes};
 use crate::token::{AccessToken, Binding};
 
 /// Verifies JWT access tokens for one API (one issuer, one audience).
@@ -49,6 +50,7 @@ struct AccessConfig {
     built: Built,
     audience: Box<str>,
     profile: Profile,
+    roles: RoleSource,
 }
 
 /// Configures an [`AccessTokenVerifier`].
@@ -57,6 +59,7 @@ pub struct AccessTokenVerifierBuilder<S: Scopes, C: AccessClaims = NoClaims> {
     common: Common,
     audience: String,
     profile: Profile,
+    roles: RoleSource,
     _types: PhantomData<fn() -> (S, C)>,
 }
 
@@ -68,6 +71,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             common: Common::new(issuer.into()),
             audience: audience.into(),
             profile: Profile::default(),
+            roles: RoleSource::default(),
             _types: PhantomData,
         }
     }
@@ -197,11 +201,12 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             },
         )?;
         let scopes = w.check(Rule::Scopes, self.scopes(p))?;
+        let user = w.check(Rule::UserClaims, self.user_claims(p))?;
         let claims = w.check(Rule::CustomClaims, p.custom::<C>().and_then(|c| payload::validated(c, C::validate)))?;
         if payload::no_claims::<C>() {
             w.not_applicable(Rule::CustomClaims);
         }
-        Ok(Checked { issuer, audience, client_id, times, sub, jti, binding, scopes, claims })
+        Ok(Checked { issuer, audience, client_id, times, sub, jti, binding, scopes, user, claims })
     }
 
     /// The verified token, from the values its rules kept.
@@ -223,8 +228,30 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             not_before: c.times.nbf,
             scopes: c.scopes,
             binding: c.binding,
+            roles: c.user.roles,
+            acr: c.user.acr,
+            amr: c.user.amr,
+            auth_time: c.user.auth_time,
+            verified_at: c.times.now,
+            leeway: self.inner.built.leeway,
             claims: c.claims,
         }
+    }
+
+    /// The user's claims: the declared roles the user holds (read from the
+    /// role source only when `S` declares roles), `acr`, `amr` and
+    /// `auth_time`, each of its type when present (RFC 9068 §2.2.1,
+    /// §2.2.3.1, RFC 9470 §3).
+    fn user_claims(&self, p: &Payload<'_>) -> Result<UserClaims, Error> {
+        let mut roles = RoleSet::<S::Roles>::empty();
+        if !<S::Roles as Roles>::NAMES.is_empty() {
+            let app_only = self.inner.profile == Profile::EntraId && entra_app_only(p)?;
+            super::roles::user_roles(self.inner.profile, &self.inner.roles, p, app_only, |r| roles.insert_name(r))?;
+        }
+        let acr = string_ref("acr", p.reg.acr.as_ref())?.map(Into::into);
+        let amr = payload::string_list("amr", p.reg.amr.as_ref())?.map(|l| l.iter().map(|s| (**s).into()).collect());
+        let auth_time = payload::numeric_date("auth_time", p.reg.auth_time.as_ref())?;
+        Ok(UserClaims { roles: roles.bits(), acr, amr, auth_time })
     }
 
     /// Token kind: ID-token-only claims and security events refused (any
@@ -328,7 +355,16 @@ struct Checked<'p, W: Walk, S: Scopes, C> {
     jti: W::Kept<Option<&'p str>>,
     binding: W::Kept<Binding>,
     scopes: W::Kept<ScopeSet<S>>,
+    user: W::Kept<UserClaims>,
     claims: W::Kept<C>,
+}
+
+/// The user's claims an access token carries.
+struct UserClaims {
+    roles: u128,
+    acr: Option<Box<str>>,
+    amr: Option<Box<[Box<str>]>>,
+    auth_time: Option<i64>,
 }
 
 /// Granted scopes: what the *client* was granted (RFC 6749 §3.3, RFC 9068
@@ -458,6 +494,14 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifierBuilder<S, C> {
         self
     }
 
+    /// Where the user's roles are read (default: the profile's own claim,
+    /// see [`RoleSource`]). Read only when the API's scope enum names a
+    /// roles enum (`#[scopes(roles = Role)]`).
+    pub fn roles_from(mut self, source: RoleSource) -> Self {
+        self.roles = source;
+        self
+    }
+
     /// Checks the configuration and builds the verifier.
     ///
     /// # Errors
@@ -467,8 +511,17 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifierBuilder<S, C> {
         if self.audience.is_empty() {
             return Err(ConfigError::Empty("audience"));
         }
-        let config =
-            AccessConfig { built: self.common.build()?, audience: self.audience.into(), profile: self.profile };
+        if !self.roles.is_valid() {
+            return Err(ConfigError::Invalid(
+                "a role source names at least one claim, none empty, and never a registered claim such as `scope`",
+            ));
+        }
+        let config = AccessConfig {
+            built: self.common.build()?,
+            audience: self.audience.into(),
+            profile: self.profile,
+            roles: self.roles,
+        };
         Ok(AccessTokenVerifier { inner: Arc::new(config), _types: PhantomData })
     }
 }

@@ -87,6 +87,11 @@ pub enum Rule {
     /// Access tokens: the scope claims the profile reads are well formed
     /// (RFC 6749 §3.3, RFC 9068 §2.2.3).
     Scopes,
+    /// Access tokens: the user's claims have their types when present: the
+    /// role claim of the verifier's [`RoleSource`](super::RoleSource)
+    /// (read only when the API declares roles; RFC 9068 §2.2.3.1), `acr`,
+    /// `amr` and `auth_time` (RFC 9068 §2.2.1, RFC 9470).
+    UserClaims,
     /// The custom claims type decodes and validates; not applicable with
     /// [`NoClaims`](crate::NoClaims).
     CustomClaims,
@@ -97,7 +102,8 @@ impl Rule {
     /// `key`, `signature`, `payload`, `token_kind`, `issuer`, `audience`,
     /// `authorized_party`, `client`, `time_claims`, `expiry`, `not_before`,
     /// `issued_at`, `nonce`, `max_age`, `subject`, `jwt_id`,
-    /// `optional_claims`, `sender_constraint`, `scopes`, `custom_claims`.
+    /// `optional_claims`, `sender_constraint`, `scopes`, `user_claims`,
+    /// `custom_claims`.
     ///
     /// ```
     /// assert_eq!(tokenkind::verify::Rule::TokenKind.name(), "token_kind");
@@ -126,6 +132,7 @@ impl Rule {
             Self::OptionalClaims => "optional_claims",
             Self::SenderConstraint => "sender_constraint",
             Self::Scopes => "scopes",
+            Self::UserClaims => "user_claims",
             Self::CustomClaims => "custom_claims",
         }
     }
@@ -157,6 +164,7 @@ pub(crate) const ACCESS_RULES: &[Rule] = &[
     Rule::JwtId,
     Rule::SenderConstraint,
     Rule::Scopes,
+    Rule::UserClaims,
     Rule::CustomClaims,
 ];
 
@@ -572,6 +580,8 @@ mod tests {
             r#","scp":"read:messages","azp":"web","ver":"2.0""#,
             r#","nbf":"soon""#,
             r#","nbf":1900000000"#,
+            r#","scope":"read:messages","acr":5"#,
+            r#","scope":"read:messages","auth_time":"recently""#,
         ];
         let mut all: Vec<String> = extra.iter().map(|e| format!("{{{base}{e}}}")).collect();
         for (from, to) in [

@@ -20,6 +20,7 @@ mod payload;
 mod profile;
 mod resolver;
 mod tenants;
+mod roles;
 mod time;
 
 use core::fmt;
@@ -35,6 +36,7 @@ pub use self::profile::Profile;
 pub use self::profile::{Classification, TokenKind, classify};
 pub use self::resolver::{DEFAULT_MAX_CACHED_ISSUERS, IssuerResolver, Resolution};
 pub use self::tenants::{ENTRA_ID_V2_ISSUER, MICROSOFT_ACCOUNTS_TENANT};
+pub use self::roles::RoleSource;
 pub use self::time::{Clock, SystemClock};
 use crate::error::{ConfigError, Error};
 use crate::keys::{Algorithm, KeySet};

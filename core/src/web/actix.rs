@@ -50,7 +50,7 @@ use actix_web::{FromRequest, HttpResponse, ResponseError, web};
 
 use crate::claims::AccessClaims;
 use crate::http::{ClientCertificate, HttpRequest, ProtectedResourceMetadata, Rejection, ResourceServer};
-use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes};
+use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes, UserRequirement};
 use crate::token::AccessToken;
 
 type LocalFuture<T> = Pin<Box<dyn Future<Output = Result<T, Rejection>>>>;
@@ -96,16 +96,18 @@ impl<S: Scopes, C: AccessClaims> FromRequest for AccessToken<S, C> {
     }
 }
 
-/// The guard of `#[requires_scope]`: the token, then the scope check (403).
-impl<S: Scopes, C: AccessClaims, R: Requirement<S>, B: BindingRequirement> FromRequest
-    for Scoped<AccessToken<S, C>, R, B>
+/// The guard of `#[requires_scope]` (with `#[requires_role]` and
+/// `#[requires_auth]`): the token, then the scope check (403), the roles
+/// (403) and step-up authentication (401).
+impl<S: Scopes, C: AccessClaims, R: Requirement<S>, B: BindingRequirement, U: UserRequirement<S>> FromRequest
+    for Scoped<AccessToken<S, C>, R, B, U>
 {
     type Error = Rejection;
     type Future = LocalFuture<Self>;
 
     fn from_request(req: &actix_web::HttpRequest, _: &mut Payload) -> Self::Future {
         let (req, server) = (req.clone(), server::<S, C>(req));
-        Box::pin(async move { server?.authorize::<R, B>(&request(&req)).await })
+        Box::pin(async move { server?.authorize::<R, B, U>(&request(&req)).await })
     }
 }
 

@@ -50,7 +50,7 @@ use http::{HeaderValue, StatusCode};
 use super::parts::request;
 use crate::claims::{AccessClaims, IdClaims};
 use crate::http::{Authenticated, BearerError, ProtectedResourceMetadata, Rejection, ResourceServer};
-use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes};
+use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes, UserRequirement};
 use crate::token::{AccessToken, IdToken};
 
 /// What the tower layer ([`AccessTokenLayer`](crate::web::tower::AccessTokenLayer))
@@ -102,15 +102,17 @@ where
     }
 }
 
-/// The `#[requires_scope]` guard: verified, then checked against `R` (403
-/// when a scope is missing).
-impl<St, S, C, R, B> FromRequestParts<St> for Scoped<AccessToken<S, C>, R, B>
+/// The `#[requires_scope]` guard (with `#[requires_role]` and
+/// `#[requires_auth]`): verified, then checked against `R` (403 when a scope
+/// is missing) and the user requirement `U` (403 for a role, 401 for step-up).
+impl<St, S, C, R, B, U> FromRequestParts<St> for Scoped<AccessToken<S, C>, R, B, U>
 where
     St: Send + Sync,
     S: Scopes,
     C: AccessClaims + Send + Sync,
     R: Requirement<S>,
     B: BindingRequirement,
+    U: UserRequirement<S>,
     ResourceServer<S, C>: FromRef<St>,
 {
     type Rejection = Rejection;
@@ -119,7 +121,7 @@ where
         let server = ResourceServer::<S, C>::from_ref(state);
         match verified(parts, &server) {
             Some(done) => done.into_guard(),
-            None => server.authorize::<R, B>(&request(parts)).await,
+            None => server.authorize::<R, B, U>(&request(parts)).await,
         }
     }
 }

@@ -6,12 +6,15 @@
 //! the RFC 6750 challenge in the `www-authenticate` metadata. Service
 //! methods then take their token from the request:
 //!
-//! - `#[requires_scope("…")]` on a method whose signature tonic fixes
+//! - `#[requires_scope("…")]` (with `#[requires_role]` and
+//!   `#[requires_auth]`, when the API uses them) on a method whose signature tonic fixes
 //!   (`async fn m(&self, request: Request<T>) -> Result<Response<U>, Status>`)
 //!   with one more parameter, `token: AccessToken<S>`: the attribute takes
 //!   that parameter out of the signature again and binds `token` to the
 //!   checked guard at the top of the body, returning `PERMISSION_DENIED`
-//!   (with `scope="…"` in the challenge) when a scope is missing. Every
+//!   when a scope (with `scope="…"` in the challenge) or a role is missing,
+//!   and `UNAUTHENTICATED` with the RFC 9470 challenge when the user must
+//!   authenticate again. Every
 //!   compile-time check of `#[requires_scope]` holds: an undeclared scope,
 //!   an `IdToken` parameter, or a proof of a scope the guard does not
 //!   require do not compile.
@@ -51,7 +54,7 @@ use tonic::{Code, Request, Status};
 
 use crate::claims::AccessClaims;
 use crate::http::{Authenticated, Rejection};
-use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes};
+use crate::scope::{BindingRequirement, Requirement, Scoped, Scopes, UserRequirement};
 use crate::token::AccessToken;
 
 impl From<Rejection> for Status {
@@ -116,12 +119,13 @@ where
 
 /// The guard `#[requires_scope]` binds at the top of a tonic method.
 #[doc(hidden)]
-pub fn guard<S, C, R, B, T>(request: &Request<T>) -> Result<Scoped<AccessToken<S, C>, R, B>, Status>
+pub fn guard<S, C, R, B, U, T>(request: &Request<T>) -> Result<Scoped<AccessToken<S, C>, R, B, U>, Status>
 where
     S: Scopes,
     C: AccessClaims + Clone + Send + Sync,
     R: Requirement<S>,
     B: BindingRequirement,
+    U: UserRequirement<S>,
 {
     verified::<S, C, T>(request)?.into_guard().map_err(Status::from)
 }

@@ -1,0 +1,8 @@
+use tokenkind::Roles;
+
+#[derive(Roles)]
+struct Role {
+    name: String,
+}
+
+fn main() {}
