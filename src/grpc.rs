@@ -4,7 +4,7 @@
 
 use tokenkind::http::ResourceServer;
 use tokenkind::web::tower::AccessTokenLayer;
-use tokenkind::{AccessToken, requires_scope};
+use tokenkind::{AccessToken, requires_auth, requires_role, requires_scope};
 use tonic::{Request, Response, Status};
 
 use crate::messages::{Api, Store};
@@ -16,7 +16,10 @@ pub mod proto {
 }
 
 use proto::messages_server::{Messages, MessagesServer};
-use proto::{ListReply, ListRequest, Message, PostRequest, WhoAmIReply, WhoAmIRequest};
+use proto::{
+    AdminReply, AdminRequest, DeleteAllReply, DeleteAllRequest, ListReply, ListRequest, Message, PostRequest,
+    WhoAmIReply, WhoAmIRequest,
+};
 
 /// The gRPC service.
 #[derive(Clone, Default)]
@@ -44,6 +47,31 @@ impl Messages for MessagesService {
     async fn post(&self, request: Request<PostRequest>, token: AccessToken<Api>) -> Result<Response<Message>, Status> {
         let text = request.into_inner().text;
         Ok(Response::new(message(self.store.add(token.grant(), token.subject(), text))))
+    }
+
+    // The client's scope and the user's role: both must hold.
+    #[requires_scope("read:messages")]
+    #[requires_role("admin")]
+    async fn admin(
+        &self,
+        request: Request<AdminRequest>,
+        token: AccessToken<Api>,
+    ) -> Result<Response<AdminReply>, Status> {
+        let _ = request;
+        Ok(Response::new(AdminReply { summary: self.store.summary(token.grant_role()).to_string() }))
+    }
+
+    // The scope, and a recent multi-factor login of the user.
+    #[requires_scope("delete:messages")]
+    #[requires_auth(acr = "mfa", max_age = 300)]
+    async fn delete_all(
+        &self,
+        request: Request<DeleteAllRequest>,
+        token: AccessToken<Api>,
+    ) -> Result<Response<DeleteAllReply>, Status> {
+        let _ = request;
+        let deleted = self.store.clear(token.grant(), token.authenticated_within());
+        Ok(Response::new(DeleteAllReply { deleted: deleted as u64 }))
     }
 
     async fn who_am_i(&self, request: Request<WhoAmIRequest>) -> Result<Response<WhoAmIReply>, Status> {

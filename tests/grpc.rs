@@ -228,3 +228,45 @@ async fn the_grpc_example_accepts_the_token_it_prints() {
     assert_eq!(answer["code"], "PERMISSION_DENIED", "{answer}");
     child.kill().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_without_the_role_gets_permission_denied() {
+    let dev = DevIssuer::new();
+    let address = serve(ResourceServer::new(dev.access_token_verifier::<Api>().build().unwrap())).await;
+    let admin = dev.access_token().subject("ada").scope("read:messages").claim("roles", json!(["admin"])).sign();
+    let answer = call(&address, "Admin", Some(&admin)).await;
+    assert_eq!(answer["code"], "OK", "{answer}");
+    // The client's scope is there, the user's role is not: no scope the
+    // client could ask for would help, so the challenge names none.
+    let reader = dev.access_token().subject("bob").scope("read:messages").claim("roles", json!([])).sign();
+    let answer = call(&address, "Admin", Some(&reader)).await;
+    assert_eq!(answer["code"], "PERMISSION_DENIED", "{answer}");
+    assert_eq!(answer["details"], "a required role is missing");
+    assert!(answer["metadata"].get("www-authenticate").is_none(), "{answer}");
+    // Scopes are told first.
+    let answer = call(&address, "Admin", Some(&dev.access_token().claim("roles", json!(["admin"])).sign())).await;
+    assert_eq!(answer["code"], "PERMISSION_DENIED", "{answer}");
+    assert_eq!(answer["details"], "the access token lacks a required scope");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_login_gets_unauthenticated_with_the_step_up_challenge() {
+    let dev = DevIssuer::new();
+    let address = serve(ResourceServer::new(dev.access_token_verifier::<Api>().build().unwrap())).await;
+    let now =
+        i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()).unwrap();
+    let deleter = || dev.access_token().subject("ada").scope("delete:messages").claim("acr", "mfa");
+    let answer = call(&address, "DeleteAll", Some(&deleter().claim("auth_time", now - 10).sign())).await;
+    assert_eq!(answer["code"], "OK", "{answer}");
+    let answer = call(&address, "DeleteAll", Some(&deleter().claim("auth_time", now - 3600).sign())).await;
+    assert_eq!(answer["code"], "UNAUTHENTICATED", "{answer}");
+    assert_eq!(answer["details"], "more recent authentication is required");
+    assert_eq!(
+        answer["metadata"]["www-authenticate"],
+        challenge(
+            dev.audience(),
+            ", error=\"insufficient_user_authentication\", error_description=\"more recent authentication is \
+             required\", max_age=\"300\""
+        )
+    );
+}

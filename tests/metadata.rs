@@ -133,7 +133,8 @@ fn every_challenge_names_the_metadata() {
     let server = server::<After>(&dev).dpop(DpopPolicy::allowed()).build().unwrap();
     let named = format!("resource_metadata=\"{METADATA}\"");
     let check = |request: HttpRequest<'_>, status: u16| {
-        let refused = now(server.authorize::<All<(after_scope::WriteMessages, ())>, AnyBinding, AnyUser>(&request)).unwrap_err();
+        let refused =
+            now(server.authorize::<All<(after_scope::WriteMessages, ())>, AnyBinding, AnyUser>(&request)).unwrap_err();
         assert_eq!(refused.status(), status);
         assert_eq!(refused.resource_metadata(), Some(METADATA));
         let challenges = refused.challenges();

@@ -47,6 +47,8 @@ def main():
             "List": lambda: stub.List.with_call(pb.ListRequest(), metadata=metadata, timeout=10),
             "Post": lambda: stub.Post.with_call(pb.PostRequest(text=text), metadata=metadata, timeout=10),
             "WhoAmI": lambda: stub.WhoAmI.with_call(pb.WhoAmIRequest(), metadata=metadata, timeout=10),
+            "Admin": lambda: stub.Admin.with_call(pb.AdminRequest(), metadata=metadata, timeout=10),
+            "DeleteAll": lambda: stub.DeleteAll.with_call(pb.DeleteAllRequest(), metadata=metadata, timeout=10),
         }[method]
         result = {}
         try:

@@ -19,8 +19,8 @@ pub(crate) mod jws;
 mod payload;
 mod profile;
 mod resolver;
-mod tenants;
 mod roles;
+mod tenants;
 mod time;
 
 use core::fmt;
@@ -35,8 +35,8 @@ pub use self::profile::Profile;
 #[doc(hidden)]
 pub use self::profile::{Classification, TokenKind, classify};
 pub use self::resolver::{DEFAULT_MAX_CACHED_ISSUERS, IssuerResolver, Resolution};
-pub use self::tenants::{ENTRA_ID_V2_ISSUER, MICROSOFT_ACCOUNTS_TENANT};
 pub use self::roles::RoleSource;
+pub use self::tenants::{ENTRA_ID_V2_ISSUER, MICROSOFT_ACCOUNTS_TENANT};
 pub use self::time::{Clock, SystemClock};
 use crate::error::{ConfigError, Error};
 use crate::keys::{Algorithm, KeySet};
