@@ -345,3 +345,31 @@ async fn a_missing_role_is_a_403_without_an_rfc_6750_error_code_or_challenge() {
     let guard = authorize(admin).await.unwrap();
     assert_eq!(guard.grant_role::<user_role::Admin, _>().role(), Role::Admin);
 }
+
+/// An ID token's roles are for display in the client, read only on request,
+/// and shaped like every role claim.
+#[test]
+fn an_id_token_shows_the_users_roles_for_display_only() {
+    use tokenkind::{ConfigError, IdTokenVerifier, NoClaims, Nonce};
+
+    let dev = DevIssuer::new();
+    let builder = || IdTokenVerifier::<NoClaims>::builder(dev.issuer(), dev.client_id()).keys(dev.key_set());
+    let id_token = dev.id_token().nonce("n").claim("roles", json!(["admin", {"value": "auditor"}])).sign();
+
+    // Off by default: nothing read.
+    let plain = builder().build().unwrap().verify(&id_token, Nonce::Expected("n")).unwrap();
+    assert_eq!(plain.roles_for_display().count(), 0);
+
+    let login = builder().display_roles(RoleSource::Profile).build().unwrap();
+    let user = login.verify(&id_token, Nonce::Expected("n")).unwrap();
+    assert_eq!(user.roles_for_display().collect::<Vec<_>>(), ["admin", "auditor"]);
+
+    // A role claim of the wrong shape refuses the login, naming the claim.
+    let malformed = dev.id_token().nonce("n").claim("roles", "admin").sign();
+    assert!(matches!(
+        login.verify(&malformed, Nonce::Expected("n")),
+        Err(Error::MalformedRoleClaim { claim, .. }) if &*claim == "roles"
+    ));
+    // Never a registered claim.
+    assert!(matches!(builder().display_roles(RoleSource::claim("scope")).build(), Err(ConfigError::Invalid(_))));
+}

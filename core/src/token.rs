@@ -327,10 +327,24 @@ pub struct IdToken<C: IdClaims = NoClaims> {
     pub(crate) c_hash: Option<Box<str>>,
     pub(crate) session_id: Option<Box<str>>,
     pub(crate) algorithm: Algorithm,
+    /// Read only when the verifier was asked to (`display_roles`).
+    pub(crate) display_roles: Box<[Box<str>]>,
     pub(crate) claims: C,
 }
 
 impl<C: IdClaims> IdToken<C> {
+    /// The user's role names, for display only: a client showing an admin
+    /// menu. Read when the verifier was built with
+    /// [`display_roles`](crate::IdTokenVerifierBuilder::display_roles);
+    /// empty otherwise.
+    ///
+    /// This is **not an authorization decision for any API**: an ID token
+    /// tells the client who logged in. An API decides with the access token
+    /// it receives (`#[requires_role]` reads the roles of that token).
+    pub fn roles_for_display(&self) -> impl Iterator<Item = &str> + '_ {
+        self.display_roles.iter().map(|r| &**r)
+    }
+
     /// `iss`: the issuer.
     pub fn issuer(&self) -> &str {
         &self.issuer
@@ -435,6 +449,7 @@ impl<C: IdClaims + Clone> Clone for IdToken<C> {
             c_hash: self.c_hash.clone(),
             session_id: self.session_id.clone(),
             algorithm: self.algorithm,
+            display_roles: self.display_roles.clone(),
             claims: self.claims.clone(),
         }
     }

@@ -59,6 +59,7 @@ struct IdConfig {
     client_id: Box<str>,
     trusted_audiences: Box<[Box<str>]>,
     max_age: Option<Duration>,
+    display_roles: Option<super::roles::RoleSource>,
 }
 
 /// Configures an [`IdTokenVerifier`].
@@ -68,6 +69,7 @@ pub struct IdTokenVerifierBuilder<C: IdClaims = NoClaims> {
     client_id: String,
     trusted_audiences: Vec<Box<str>>,
     max_age: Option<Duration>,
+    display_roles: Option<super::roles::RoleSource>,
     _claims: PhantomData<fn() -> C>,
 }
 
@@ -79,6 +81,7 @@ impl<C: IdClaims> IdTokenVerifier<C> {
             client_id: client_id.into(),
             trusted_audiences: Vec::new(),
             max_age: None,
+            display_roles: None,
             _claims: PhantomData,
         }
     }
@@ -101,7 +104,14 @@ impl<C: IdClaims> IdTokenVerifier<C> {
         let payload = verified.claims(&mut stack, &mut heap)?;
         let typ = verified.header.typ.as_ref().map(Typ::as_str);
         let c = self.check_payload(&mut Verifying, typ, verified.key_issuer.as_deref(), &payload, nonce)?;
+        let mut display_roles = Vec::new();
+        if let Some(source) = &self.inner.display_roles {
+            super::roles::user_roles(super::Profile::Rfc9068, source, &payload, false, |r| {
+                display_roles.push(Box::from(r));
+            })?;
+        }
         Ok(IdToken {
+            display_roles: display_roles.into(),
             issuer: c.issuer,
             subject: c.sub.into(),
             audience: c.audience,
@@ -421,12 +431,43 @@ impl<C: IdClaims> IdTokenVerifierBuilder<C> {
         self
     }
 
+    /// Reads the user's role names from this claim for display, as
+    /// [`IdToken::roles_for_display`] (RFC 9068 §2.2.3.1 shapes: an array of
+    /// strings or of SCIM objects with a string `value`; any other shape
+    /// refuses the token with [`Error::MalformedRoleClaim`]). Off by default.
+    ///
+    /// `RoleSource::Profile` reads `roles`.
+    ///
+    /// ```
+    /// use tokenkind::{IdTokenVerifier, NoClaims, Nonce, RoleSource};
+    /// # let dev = tokenkind::dev::DevIssuer::new();
+    ///
+    /// let login = IdTokenVerifier::<NoClaims>::builder(dev.issuer(), dev.client_id())
+    ///     .keys(dev.key_set())
+    ///     .display_roles(RoleSource::claim("groups"))
+    ///     .build()?;
+    /// let id_token = dev.id_token().nonce("n").claim("groups", serde_json::json!(["admin"])).sign();
+    /// let user = login.verify(&id_token, Nonce::Expected("n"))?;
+    /// // Shows the admin menu; every API still decides for itself.
+    /// assert!(user.roles_for_display().any(|r| r == "admin"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn display_roles(mut self, source: super::roles::RoleSource) -> Self {
+        self.display_roles = Some(source);
+        self
+    }
+
     /// Checks the configuration and builds the verifier.
     ///
     /// # Errors
     /// [`ConfigError`] when the issuer or client ID is empty, no keys were
     /// given, or a limit is out of range.
     pub fn build(self) -> Result<IdTokenVerifier<C>, ConfigError> {
+        if self.display_roles.as_ref().is_some_and(|s| !s.is_valid()) {
+            return Err(ConfigError::Invalid(
+                "a role source names at least one claim, none empty, and never a registered claim such as `scope`",
+            ));
+        }
         if self.client_id.is_empty() {
             return Err(ConfigError::Empty("client ID"));
         }
@@ -435,6 +476,7 @@ impl<C: IdClaims> IdTokenVerifierBuilder<C> {
             client_id: self.client_id.into(),
             trusted_audiences: self.trusted_audiences.into(),
             max_age: self.max_age,
+            display_roles: self.display_roles,
         };
         Ok(IdTokenVerifier { inner: Arc::new(config), _claims: PhantomData })
     }
