@@ -586,8 +586,8 @@ impl<Q: sealed::Requirement, A: sealed::StepUp> sealed::User for User<Q, A> {}
 /// Implemented by a guard whose `#[requires_role]` proves the role of
 /// marker `M` (`I` is inferred; never name it). Sealed.
 #[diagnostic::on_unimplemented(
-    message = "this guard does not prove the role `{M}`",
-    label = "the guard's user requirement `{Self}` does not include `{M}`",
+    message = "this guard does not prove the role this proof is for",
+    label = "the guard's user requirement `{Self}` does not require that role",
     note = "add the role to the handler's `#[requires_role(...)]`",
     note = "a guard written with `any(...)` proves none of its roles, since one of them suffices to pass it"
 )]
