@@ -10,7 +10,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 
-use crate::scope::{Mode, bit};
+use crate::scope::{Mode, RequiredNames, bit};
 
 /// The user roles an API declares, one per variant of a fieldless enum.
 ///
@@ -194,48 +194,34 @@ impl<R: Roles> fmt::Debug for RoleSet<R> {
 /// The roles a check required, as reported by
 /// [`Error::MissingRole`](crate::Error::MissingRole).
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct RequiredRoles {
-    names: &'static [&'static str],
-    mask: u128,
-    mode: Mode,
-}
+pub struct RequiredRoles(RequiredNames);
 
 impl RequiredRoles {
     pub(crate) fn new<R: Roles>(mask: u128, mode: Mode) -> Self {
-        Self { names: R::NAMES, mask, mode }
+        Self(RequiredNames::new(R::NAMES, mask, mode))
     }
 
     /// The required role strings, in declaration order.
     pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.names.iter().enumerate().filter(|(i, _)| self.mask & bit(*i) != 0).map(|(_, n)| *n)
+        self.0.iter()
     }
 
     /// Whether every role was required or any one of them.
     pub fn mode(&self) -> Mode {
-        self.mode
+        self.0.mode()
     }
 }
 
 impl fmt::Display for RequiredRoles {
     /// The roles separated by `, `.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, s) in self.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            f.write_str(s)?;
-        }
-        Ok(())
+        self.0.write(f, ", ")
     }
 }
 
-#[allow(clippy::missing_fields_in_debug)] // `names` and `mask` are shown as the role list
 impl fmt::Debug for RequiredRoles {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RequiredRoles")
-            .field("mode", &self.mode)
-            .field("roles", &self.iter().collect::<Vec<_>>())
-            .finish()
+        self.0.debug(f, "RequiredRoles", "roles")
     }
 }
 

@@ -245,53 +245,78 @@ pub enum Mode {
 /// Its `Display` is the space-delimited list that RFC 6750 §3 puts in the
 /// `scope` attribute of a `WWW-Authenticate` header.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct RequiredScopes {
+pub struct RequiredScopes(RequiredNames);
+
+/// The names a check required (scopes, roles), in declaration order: shared
+/// by [`RequiredScopes`] and [`RequiredRoles`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RequiredNames {
     names: &'static [&'static str],
     mask: u128,
     mode: Mode,
 }
 
-impl RequiredScopes {
-    pub(crate) fn new<S: Scopes>(mask: u128, mode: Mode) -> Self {
-        Self { names: S::NAMES, mask, mode }
-    }
-
-    /// Any names, to test what reaches a header.
-    #[cfg(test)]
-    pub(crate) fn from_parts(names: &'static [&'static str], mask: u128, mode: Mode) -> Self {
+impl RequiredNames {
+    pub(crate) fn new(names: &'static [&'static str], mask: u128, mode: Mode) -> Self {
         Self { names, mask, mode }
     }
 
-    /// The required scope strings, in declaration order.
-    pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.names.iter().enumerate().filter(|(i, _)| self.mask & bit(*i) != 0).map(|(_, n)| *n)
     }
 
-    /// Whether every scope was required or any one of them.
-    pub fn mode(&self) -> Mode {
+    pub(crate) fn mode(&self) -> Mode {
         self.mode
     }
-}
 
-impl fmt::Display for RequiredScopes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// The names separated by `separator`.
+    pub(crate) fn write(&self, f: &mut fmt::Formatter<'_>, separator: &str) -> fmt::Result {
         for (i, s) in self.iter().enumerate() {
             if i > 0 {
-                f.write_str(" ")?;
+                f.write_str(separator)?;
             }
             f.write_str(s)?;
         }
         Ok(())
     }
+
+    /// `Type { mode, names: [...] }`.
+    pub(crate) fn debug(&self, f: &mut fmt::Formatter<'_>, name: &str, field: &str) -> fmt::Result {
+        f.debug_struct(name).field("mode", &self.mode).field(field, &self.iter().collect::<Vec<_>>()).finish()
+    }
 }
 
-#[allow(clippy::missing_fields_in_debug)] // `names` and `mask` are shown as the scope list
+impl RequiredScopes {
+    pub(crate) fn new<S: Scopes>(mask: u128, mode: Mode) -> Self {
+        Self(RequiredNames::new(S::NAMES, mask, mode))
+    }
+
+    /// Any names, to test what reaches a header.
+    #[cfg(test)]
+    pub(crate) fn from_parts(names: &'static [&'static str], mask: u128, mode: Mode) -> Self {
+        Self(RequiredNames::new(names, mask, mode))
+    }
+
+    /// The required scope strings, in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.0.iter()
+    }
+
+    /// Whether every scope was required or any one of them.
+    pub fn mode(&self) -> Mode {
+        self.0.mode()
+    }
+}
+
+impl fmt::Display for RequiredScopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write(f, " ")
+    }
+}
+
 impl fmt::Debug for RequiredScopes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RequiredScopes")
-            .field("mode", &self.mode)
-            .field("scopes", &self.iter().collect::<Vec<_>>())
-            .finish()
+        self.0.debug(f, "RequiredScopes", "scopes")
     }
 }
 
