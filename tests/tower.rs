@@ -147,6 +147,12 @@ async fn the_required_layer_answers_refusals_itself() {
         challenge(realm, Some(("invalid_request", "the request has more than one Authorization header")), None)
     );
 
+    // A gRPC content type over HTTP/1.1 is no gRPC call: the HTTP answer, never a 200.
+    let not_grpc = client.get(&url).header("content-type", "application/grpc").send().await.unwrap();
+    let a = answer(not_grpc).await;
+    assert_eq!(a.status.as_u16(), 401);
+    assert_eq!(a.www_authenticate.unwrap(), challenge(realm, None, None));
+
     let a = get_with(&client, &url, Some(&dev.access_token().sign())).await;
     assert_eq!((a.status.as_u16(), a.body.as_str()), (200, Some("inner")));
 }

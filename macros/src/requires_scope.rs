@@ -225,12 +225,8 @@ fn guarded_parameter(cx: &Ctxt, sig: &mut Signature, which: Which, user: &UserAr
 fn grpc_request(cx: &Ctxt, func: &ImplItemFn, guarded: usize) -> Option<syn::Ident> {
     let sig = &func.sig;
     sig.receiver()?;
-    let request = sig.inputs.iter().enumerate().find_map(|(i, arg)| {
-        let typed = typed(arg).filter(|_| i != guarded)?;
-        let segment = last_segment(&typed.ty)?;
-        (segment.ident == "Request" && matches!(segment.arguments, syn::PathArguments::AngleBracketed(_)))
-            .then_some(typed)
-    })?;
+    let request =
+        sig.inputs.iter().enumerate().find_map(|(i, arg)| typed(arg).filter(|t| i != guarded && is_request(&t.ty)))?;
     let syn::Pat::Ident(name) = &*request.pat else {
         cx.error_spanned_by(
             &request.pat,
@@ -240,7 +236,7 @@ fn grpc_request(cx: &Ctxt, func: &ImplItemFn, guarded: usize) -> Option<syn::Ide
         return None;
     };
     if sig.asyncness.is_none() && async_trait_block(&func.block).is_none() {
-        cx.error_spanned_by(sig.fn_token, "`#[requires_scope]` on a gRPC method needs an `async fn`");
+        cx.error_at(sig.fn_token.span, "`#[requires_scope]` on a gRPC method needs an `async fn`");
         return None;
     }
     Some(name.ident.clone())
@@ -266,11 +262,13 @@ fn take_parameter(sig: &mut Signature, index: usize) -> Option<FnArg> {
 
 /// `&self` and a `Request<T>` parameter: a tonic service method.
 fn is_grpc_method(sig: &Signature) -> bool {
-    sig.receiver().is_some()
-        && sig.inputs.iter().filter_map(typed).any(|t| {
-            last_segment(&t.ty)
-                .is_some_and(|s| s.ident == "Request" && matches!(s.arguments, syn::PathArguments::AngleBracketed(_)))
-        })
+    sig.receiver().is_some() && sig.inputs.iter().filter_map(typed).any(|t| is_request(&t.ty))
+}
+
+/// `Request<T>`: the request parameter of a tonic method.
+fn is_request(ty: &Type) -> bool {
+    last_segment(ty)
+        .is_some_and(|s| s.ident == "Request" && matches!(s.arguments, syn::PathArguments::AngleBracketed(_)))
 }
 
 /// After an error: takes the token parameter (`AccessToken` or `IdToken`)

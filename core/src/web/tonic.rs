@@ -49,7 +49,7 @@
 //! # }
 //! ```
 
-use tonic::metadata::{MetadataMap, MetadataValue};
+use tonic::metadata::MetadataMap;
 use tonic::{Code, Request, Status};
 
 use crate::claims::AccessClaims;
@@ -63,19 +63,9 @@ impl From<Rejection> for Status {
     /// `retry-after`, `dpop-nonce`) as metadata.
     fn from(rejection: Rejection) -> Self {
         let code = Code::from(i32::from(rejection.grpc_code()));
-        let mut metadata = MetadataMap::new();
-        for (name, value) in rejection.headers() {
-            let key = match name {
-                "WWW-Authenticate" => "www-authenticate",
-                "Retry-After" => "retry-after",
-                "DPoP-Nonce" => "dpop-nonce",
-                _ => continue,
-            };
-            if let Ok(value) = MetadataValue::try_from(value.as_str()) {
-                metadata.append(key, value);
-            }
-        }
-        Status::with_metadata(code, rejection.description(), metadata)
+        let mut headers = http::HeaderMap::new();
+        super::parts::apply_headers(&rejection, &mut headers);
+        Status::with_metadata(code, rejection.description(), MetadataMap::from_headers(headers))
     }
 }
 

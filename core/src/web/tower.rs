@@ -7,8 +7,8 @@
 //! `#[requires_scope]` guards (of axum handlers and of tonic methods) take
 //! it without verifying the token again. Every other request is answered by
 //! the layer itself, with the same status and headers as the extractors
-//! give; a gRPC request (`content-type: application/grpc…`) gets a gRPC
-//! status instead (see [`Rejection::grpc_code`]). When the resource server
+//! give; a gRPC request (HTTP/2 with `content-type: application/grpc…`)
+//! gets a gRPC status instead (see [`Rejection::grpc_code`]). When the resource server
 //! has [protected-resource metadata](crate::http::ResourceServerBuilder::protected_resource_metadata),
 //! the layer also answers `GET` on its path with the document.
 //!
@@ -152,7 +152,7 @@ where
                 return Ok(metadata_response(metadata));
             }
             let (mut parts, body) = req.into_parts();
-            let grpc = is_grpc(&parts.headers);
+            let grpc = parts.version == http::Version::HTTP_2 && is_grpc(&parts.headers);
             let verified = {
                 let request = request(&parts);
                 if optional {
@@ -216,21 +216,8 @@ fn grpc_response<B>(rejection: &Rejection) -> Response<LayerBody<B>> {
     if let Ok(message) = HeaderValue::from_str(&grpc_message(rejection.description())) {
         headers.insert("grpc-message", message);
     }
-    for (name, value) in rejection.headers() {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.append(http::header::HeaderName::from_static(lowercase(name)), value);
-        }
-    }
+    apply_headers(rejection, headers);
     response
-}
-
-fn lowercase(name: &'static str) -> &'static str {
-    match name {
-        "WWW-Authenticate" => "www-authenticate",
-        "Retry-After" => "retry-after",
-        "DPoP-Nonce" => "dpop-nonce",
-        _ => "x-unknown",
-    }
 }
 
 /// `grpc-message` is percent-encoded: everything outside `%x20-%x7E`, and `%`.
