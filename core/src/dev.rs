@@ -314,7 +314,7 @@ impl TokenBuilder<'_> {
     /// # Panics
     /// If [`TokenBuilder::algorithm`] chose an algorithm the key cannot sign with.
     pub fn sign(self) -> String {
-        let mut header = Header::new(to_jwt_alg(self.alg.unwrap_or(self.issuer.algorithm)));
+        let mut header = Header::new(Algorithm::to_jsonwebtoken(self.alg.unwrap_or(self.issuer.algorithm)));
         header.typ = self.typ;
         header.kid = self.kid;
         jsonwebtoken::encode(&header, &self.claims, &self.issuer.encoding)
@@ -339,24 +339,6 @@ fn random_id(rng: &SystemRandom, bytes: usize) -> String {
 
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn to_jwt_alg(a: Algorithm) -> jsonwebtoken::Algorithm {
-    use jsonwebtoken::Algorithm as J;
-    match a {
-        Algorithm::HS256 => J::HS256,
-        Algorithm::HS384 => J::HS384,
-        Algorithm::HS512 => J::HS512,
-        Algorithm::RS256 => J::RS256,
-        Algorithm::RS384 => J::RS384,
-        Algorithm::RS512 => J::RS512,
-        Algorithm::PS256 => J::PS256,
-        Algorithm::PS384 => J::PS384,
-        Algorithm::PS512 => J::PS512,
-        Algorithm::ES256 => J::ES256,
-        Algorithm::ES384 => J::ES384,
-        Algorithm::EdDSA => J::EdDSA,
-    }
 }
 
 fn pem(label: &str, der: &[u8]) -> String {

@@ -326,6 +326,29 @@ pub enum Error {
     /// reached and nothing is cached); the request may succeed later.
     #[error("no verification keys are available right now")]
     KeysUnavailable,
+    /// The authorization server's introspection endpoint could not give a
+    /// usable answer (unreachable, too slow, an HTTP error, an answer that is
+    /// not an introspection response, or this API's own credentials
+    /// refused); the request may succeed later. Never read as "inactive".
+    #[error("the token could not be introspected right now")]
+    IntrospectionUnavailable,
+    /// The authorization server says the token is not active (RFC 7662
+    /// §2.2 `active: false`): expired, revoked, or not one it issued.
+    #[error("the authorization server says the token is not active (expired, revoked or unknown)")]
+    InactiveToken,
+    /// The introspection response's `token_type` names something other than
+    /// an access token (RFC 7662 §2.2: `Bearer`, `DPoP` or `N_A` are
+    /// accepted), such as a refresh or ID token.
+    #[error("the introspection response's `token_type` is {found}: not an access token")]
+    NotAnAccessToken {
+        /// The `token_type` value.
+        found: Echo,
+    },
+    /// The token is not a JWT and the verifier introspects such tokens,
+    /// which needs the network: use
+    /// [`verify_async`](crate::AccessTokenVerifier::verify_async).
+    #[error("the token is opaque and must be introspected: call `verify_async`, not `verify`")]
+    IntrospectionNeedsAsync,
     /// The token is valid but lacks a scope the operation requires.
     #[error("the access token lacks the required scope{}: {required}", if matches!(.required.mode(), crate::scope::Mode::Any) { " (any of)" } else { "" })]
     InsufficientScope {
@@ -373,7 +396,7 @@ impl Error {
             Self::InsufficientScope { .. } => ErrorCode::InsufficientScope,
             Self::InsufficientUserAuthentication { .. } => ErrorCode::InsufficientUserAuthentication,
             Self::MissingRole { .. } => ErrorCode::Forbidden,
-            Self::KeysUnavailable => ErrorCode::TemporarilyUnavailable,
+            Self::KeysUnavailable | Self::IntrospectionUnavailable => ErrorCode::TemporarilyUnavailable,
             _ => ErrorCode::InvalidToken,
         }
     }

@@ -90,6 +90,12 @@ impl Rejection {
             RejectionSource::Token(Error::MissingRole { required }) => Kind::Role(required),
             RejectionSource::Token(Error::InsufficientUserAuthentication { required }) => Kind::StepUp(required),
             RejectionSource::Token(Error::KeysUnavailable) => Kind::Unavailable("no verification keys available"),
+            RejectionSource::Token(Error::IntrospectionNeedsAsync) => {
+                Kind::Misconfigured("an opaque token reached the blocking `verify`; introspection needs `verify_async`")
+            }
+            RejectionSource::Token(Error::IntrospectionUnavailable) => {
+                Kind::Unavailable("the token introspection endpoint cannot answer")
+            }
             RejectionSource::Token(e) => Kind::Token(e),
             RejectionSource::Proof(e) => Kind::Proof(e),
             RejectionSource::Replay => Kind::Unavailable("the DPoP replay store cannot answer"),

@@ -142,13 +142,20 @@ pub(super) async fn get(
     if status != StatusCode::OK {
         return Err(RemoteError::Status { status: status.as_u16() });
     }
-    if response.content_length().is_some_and(|len| len > MAX_RESPONSE_BYTES as u64) {
-        return Err(RemoteError::TooLarge { limit: MAX_RESPONSE_BYTES });
-    }
     let validators = Validators {
         etag: response.headers().get(header::ETAG).cloned(),
         last_modified: response.headers().get(header::LAST_MODIFIED).cloned(),
     };
+    let body = read_body(&mut response).await?;
+    Ok(Fetched::Body { body, validators, max_age })
+}
+
+/// The body, at most [`MAX_RESPONSE_BYTES`]: a larger one is refused
+/// without reading it all.
+async fn read_body(response: &mut reqwest::Response) -> Result<Vec<u8>, RemoteError> {
+    if response.content_length().is_some_and(|len| len > MAX_RESPONSE_BYTES as u64) {
+        return Err(RemoteError::TooLarge { limit: MAX_RESPONSE_BYTES });
+    }
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
         if body.len().saturating_add(chunk.len()) > MAX_RESPONSE_BYTES {
@@ -156,7 +163,45 @@ pub(super) async fn get(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Fetched::Body { body, validators, max_age })
+    Ok(body)
+}
+
+/// A 200 answer to a form POST: its `Content-Type` and body.
+pub(super) struct Posted {
+    pub(super) content_type: Option<HeaderValue>,
+    pub(super) body: Vec<u8>,
+}
+
+/// POSTs an `application/x-www-form-urlencoded` body (RFC 6749 §3.2, RFC
+/// 7662 §2.1) with the fetch rules: only a 200 answer is read, redirects are
+/// the client's policy, the body is limited to [`MAX_RESPONSE_BYTES`].
+pub(super) async fn post_form(
+    client: &reqwest::Client,
+    url: &Url,
+    accept: &'static str,
+    authorization: Option<&HeaderValue>,
+    form: &[(&str, &str)],
+) -> Result<Posted, RemoteError> {
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+    let mut request = client
+        .post(url.clone())
+        .header(header::ACCEPT, accept)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body);
+    if let Some(value) = authorization {
+        request = request.header(header::AUTHORIZATION, value.clone());
+    }
+    let mut response = request.send().await.map_err(|e| classify(&e))?;
+    let status = response.status();
+    if status.is_redirection() {
+        return Err(RemoteError::Redirect { status: status.as_u16() });
+    }
+    if status != StatusCode::OK {
+        return Err(RemoteError::Status { status: status.as_u16() });
+    }
+    let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
+    let body = read_body(&mut response).await?;
+    Ok(Posted { content_type, body })
 }
 
 fn classify(e: &reqwest::Error) -> RemoteError {

@@ -41,6 +41,7 @@
 
 mod cache;
 mod fetch;
+pub mod introspection;
 
 use core::fmt;
 use core::ops::RangeInclusive;
@@ -51,6 +52,7 @@ use reqwest::Url;
 
 use self::cache::{Shared, Why};
 pub use self::fetch::MAX_RESPONSE_BYTES;
+pub use self::introspection::{ClientAuth, ClientKey, Introspection, IntrospectionBuilder};
 use crate::error::{ConfigError, Echo, Error};
 use crate::keys::KeySet;
 

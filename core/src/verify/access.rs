@@ -5,6 +5,8 @@ use core::marker::PhantomData;
 use std::sync::Arc;
 
 use super::diagnose::{ACCESS_RULES, Diagnosis, Recorder, Rule, Verifying, Walk};
+#[cfg(feature = "remote")]
+use super::introspected::{self, Introspect};
 use super::jws::Typ;
 use super::payload::{self, Payload, Value, require, string_ref};
 use super::profile::Profile;
@@ -51,6 +53,8 @@ struct AccessConfig {
     audience: Box<str>,
     profile: Profile,
     roles: RoleSource,
+    #[cfg(feature = "remote")]
+    introspection: Option<(crate::remote::Introspection, Introspect)>,
 }
 
 /// Configures an [`AccessTokenVerifier`].
@@ -60,6 +64,8 @@ pub struct AccessTokenVerifierBuilder<S: Scopes, C: AccessClaims = NoClaims> {
     audience: String,
     profile: Profile,
     roles: RoleSource,
+    #[cfg(feature = "remote")]
+    introspection: Option<(crate::remote::Introspection, Introspect)>,
     _types: PhantomData<fn() -> (S, C)>,
 }
 
@@ -72,6 +78,8 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             audience: audience.into(),
             profile: Profile::default(),
             roles: RoleSource::default(),
+            #[cfg(feature = "remote")]
+            introspection: None,
             _types: PhantomData,
         }
     }
@@ -80,7 +88,16 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     ///
     /// # Errors
     /// The first rule the token breaks, as an [`Error`] variant.
+    ///
+    /// A verifier that [introspects](AccessTokenVerifierBuilder::introspection)
+    /// a token needs the network: such a token gets
+    /// [`Error::IntrospectionNeedsAsync`] here; use
+    /// [`verify_async`](Self::verify_async).
     pub fn verify(&self, token: &str) -> Result<AccessToken<S, C>, Error> {
+        #[cfg(feature = "remote")]
+        if self.introspects(token) {
+            return Err(Error::IntrospectionNeedsAsync);
+        }
         self.check_claims(&self.inner.built.verify_jws(token)?, Presented::AsBearer)
     }
 
@@ -94,7 +111,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         let payload = verified.claims(&mut stack, &mut heap)?;
         let typ = verified.header.typ.as_ref().map(Typ::as_str);
         let key_issuer = verified.key_issuer.as_deref();
-        let checked = self.check_payload(&mut Verifying, typ, key_issuer, &payload, presented)?;
+        let checked = self.check_payload(&mut Verifying, Origin::Jws { typ, key_issuer }, &payload, presented)?;
         Ok(self.token(checked))
     }
 
@@ -105,8 +122,17 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     /// # Errors
     /// As [`verify`](Self::verify), plus [`Error::KeysUnavailable`] when no
     /// keys could be obtained.
+    ///
+    /// A verifier that [introspects](AccessTokenVerifierBuilder::introspection)
+    /// tokens sends the token to the introspection endpoint (or finds the
+    /// answer in its cache) and checks the answer with the same rules.
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify), plus [`Error::KeysUnavailable`] when no
+    /// keys could be obtained, and for introspected tokens
+    /// [`Error::InactiveToken`] and [`Error::IntrospectionUnavailable`].
     pub async fn verify_async(&self, token: &str) -> Result<AccessToken<S, C>, Error> {
-        self.check_claims(&self.inner.built.verify_jws_async(token).await?, Presented::AsBearer)
+        self.verify_presented(token, Presented::AsBearer).await
     }
 
     /// Verifies a token presented with a proof of possession (a DPoP proof,
@@ -114,7 +140,95 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     /// [`AccessToken::binding`] instead of refused. Only the HTTP pipeline
     /// calls it, and it then checks the proof against that binding.
     pub(crate) async fn verify_presented_with_proof(&self, token: &str) -> Result<AccessToken<S, C>, Error> {
-        self.check_claims(&self.inner.built.verify_jws_async(token).await?, Presented::WithProof)
+        self.verify_presented(token, Presented::WithProof).await
+    }
+
+    async fn verify_presented(&self, token: &str, presented: Presented) -> Result<AccessToken<S, C>, Error> {
+        #[cfg(feature = "remote")]
+        if self.introspects(token) {
+            return self.introspect(token, presented).await;
+        }
+        self.check_claims(&self.inner.built.verify_jws_async(token).await?, presented)
+    }
+
+    /// Whether `token` goes to the introspection endpoint (see [`Introspect`]).
+    #[cfg(feature = "remote")]
+    fn introspects(&self, token: &str) -> bool {
+        match &self.inner.introspection {
+            None => false,
+            Some((_, Introspect::EveryToken)) => true,
+            Some((_, Introspect::OpaqueTokens)) => !crate::remote::introspection::is_jws_shaped(token),
+        }
+    }
+
+    /// Introspects `token` (RFC 7662 §2), through the cache, and checks the
+    /// answer with the access-token rules and the introspection rules.
+    #[cfg(feature = "remote")]
+    async fn introspect(&self, token: &str, presented: Presented) -> Result<AccessToken<S, C>, Error> {
+        let Some((introspection, _)) = &self.inner.introspection else { return Err(Error::IntrospectionUnavailable) };
+        // The length limit and the RFC 6750 §2.1 characters, before anything leaves the process.
+        super::jws::check_length(token, self.inner.built.max_token_len)?;
+        if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Error::Malformed(crate::error::Malformed::Segments));
+        }
+        let allow_missing_audience = introspection.allows_missing_audience();
+        let client_id = introspection.client_auth().client_id();
+        introspection
+            .introspect(
+                token,
+                &self.inner.built.issuer,
+                self.now(),
+                |answer| self.open_answer(answer, client_id),
+                |json| self.check_introspected(json, presented, allow_missing_audience),
+                AccessToken::expires_at,
+            )
+            .await
+    }
+
+    /// A fresh answer, as the introspection response's JSON: a plain one
+    /// checked for its shape, a signed one (RFC 9701) verified with the
+    /// verifier's keys first. An `Err` is the provider's fault (503).
+    #[cfg(feature = "remote")]
+    async fn open_answer(
+        &self,
+        answer: crate::remote::introspection::Answer,
+        client_id: &str,
+    ) -> Result<Box<[u8]>, String> {
+        use crate::remote::introspection::Answer;
+        match answer {
+            Answer::Json(json) => {
+                introspected::check_response_shape(&json)?;
+                Ok(json.into_boxed_slice())
+            }
+            Answer::Jwt(jwt) => {
+                let jwt = jwt.trim();
+                let verified = self
+                    .inner
+                    .built
+                    .verify_jws_async(jwt)
+                    .await
+                    .map_err(|e| format!("the signed answer could not be verified: {e}"))?;
+                let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
+                let payload = verified.claims(&mut stack, &mut heap).map_err(|e| format!("the signed answer: {e}"))?;
+                let typ = verified.header.typ.as_ref().map(Typ::as_str);
+                introspected::open_signed(typ, &payload, &self.inner.built.issuer, client_id)
+            }
+        }
+    }
+
+    /// The rules for an introspection response: `active`, `token_type`,
+    /// then every access-token rule after the signature.
+    #[cfg(feature = "remote")]
+    fn check_introspected(
+        &self,
+        json: &[u8],
+        presented: Presented,
+        allow_missing_audience: bool,
+    ) -> Result<AccessToken<S, C>, Error> {
+        let payload = payload::Payload::parse(json)?;
+        let origin = Origin::Introspection { allow_missing_audience };
+        let checked = self.check_payload(&mut Verifying, origin, &payload, presented)?;
+        Ok(self.token(checked))
     }
 
     /// Applies every rule of [`verify`](Self::verify) to `token` and tells
@@ -158,7 +272,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             if let Ok(payload) = w.stop(Rule::Payload, verified.claims(&mut stack, &mut heap)) {
                 let typ = verified.header.typ.as_ref().map(Typ::as_str);
                 let key_issuer = verified.key_issuer.as_deref();
-                if self.check_payload(&mut w, typ, key_issuer, &payload, Presented::AsBearer).is_ok()
+                if self.check_payload(&mut w, Origin::Jws { typ, key_issuer }, &payload, Presented::AsBearer).is_ok()
                     && w.passed(Rule::Scopes)
                 {
                     let _ = granted_scopes(self.inner.profile, &payload, |scope| {
@@ -177,20 +291,23 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     fn check_payload<'p, W: Walk>(
         &self,
         w: &mut W,
-        typ: Option<&str>,
-        key_issuer: Option<&str>,
+        origin: Origin<'_>,
         p: &'p Payload<'_>,
         presented: Presented,
     ) -> Result<Checked<'p, W, S, C>, Error> {
-        w.check(Rule::TokenKind, self.check_kind(typ, p))?;
+        w.check(Rule::TokenKind, self.check_kind(origin, p))?;
+        let key_issuer = match origin {
+            Origin::Jws { key_issuer, .. } => key_issuer,
+            Origin::Introspection { .. } => None,
+        };
         let issuer = w.check(Rule::Issuer, self.inner.built.check_issuer(p, key_issuer))?;
         // The audience first (except under Cognito, whose audience is the
         // client): a token for someone else, such as an ID token, is told so.
-        let audience = w.check(Rule::Audience, self.check_audience(p))?;
+        let audience = w.check(Rule::Audience, self.check_audience(origin, p))?;
         let client_id = w.check(Rule::Client, self.check_client(p))?;
         let times = self.inner.built.check_times(w, &p.reg)?;
-        let sub = w.check(Rule::Subject, string_ref("sub", p.reg.sub.as_ref()).and_then(|s| require("sub", s)))?;
-        let jti = w.check(Rule::JwtId, self.check_jwt_id(p))?;
+        let sub = w.check(Rule::Subject, self.check_subject(origin, p))?;
+        let jti = w.check(Rule::JwtId, self.check_jwt_id(origin, p))?;
         // Last of the token's own rules: a token that is otherwise valid for
         // this API is told it needs its proof of possession.
         let binding = w.check(
@@ -215,7 +332,10 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         // token might carry was not checked and is not reported.
         let audience = match c.audience {
             Some(audience) if !self.inner.profile.audience_is_client() => audience,
-            _ => crate::token::Audience::one(c.client_id.into()),
+            _ if self.inner.profile.audience_is_client() => crate::token::Audience::one(c.client_id.into()),
+            // An introspected token without `aud`, accepted by the opt-in:
+            // this API took it as its own.
+            _ => crate::token::Audience::one(self.inner.audience.clone().into()),
         };
         AccessToken {
             issuer: c.issuer,
@@ -257,20 +377,34 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     /// Token kind: ID-token-only claims and security events refused (any
     /// profile), then the profile's header `typ` rule and its own
     /// discriminator.
-    fn check_kind(&self, typ: Option<&str>, p: &Payload<'_>) -> Result<(), Error> {
+    /// An introspected token has no header: its answer must say it is
+    /// active and, when it names a `token_type`, an access token's.
+    fn check_kind(&self, origin: Origin<'_>, p: &Payload<'_>) -> Result<(), Error> {
         reject_id_token_claims(p)?;
         reject_security_event(p)?;
-        self.inner.profile.check_header_type(typ)?;
+        match origin {
+            Origin::Jws { typ, .. } => self.inner.profile.check_header_type(typ)?,
+            Origin::Introspection { .. } => {
+                introspected::check_active(p)?;
+                introspected::check_token_type(p)?;
+            }
+        }
         self.inner.profile.check_token_kind(p)
     }
 
     /// `aud` must contain the API's identifier (RFC 9068 §4, RFC 7519
     /// §4.1.3); under Cognito, whose audience is the client, it need only be
     /// well formed when present.
-    fn check_audience(&self, p: &Payload<'_>) -> Result<Option<crate::token::Audience>, Error> {
+    ///
+    /// An introspection response without `aud` passes only with
+    /// [`allow_responses_without_audience`](crate::remote::IntrospectionBuilder::allow_responses_without_audience).
+    fn check_audience(&self, origin: Origin<'_>, p: &Payload<'_>) -> Result<Option<crate::token::Audience>, Error> {
         let audience = payload::audience(p.reg.aud.as_ref())?;
         if self.inner.profile.audience_is_client() {
             return Ok(audience);
+        }
+        if audience.is_none() && matches!(origin, Origin::Introspection { allow_missing_audience: true }) {
+            return Ok(None);
         }
         let audience = require("aud", audience)?;
         if audience.contains(&self.inner.audience) {
@@ -297,11 +431,25 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         Ok(client_id)
     }
 
-    /// `jti` is a string when present, and required by the strict, Okta and
-    /// Cognito profiles (RFC 9068 §2.2).
-    fn check_jwt_id<'p>(&self, p: &'p Payload<'_>) -> Result<Option<&'p str>, Error> {
+    /// `sub` is a non-empty string, required in a JWT (RFC 9068 §2.2). An
+    /// introspection response may leave it out (RFC 7662 §2.2) for a token
+    /// with no resource owner, such as one from the client-credentials
+    /// grant: the subject is then the client, as RFC 9068 §2.2 has an
+    /// authorization server write it into a JWT access token.
+    fn check_subject<'p>(&self, origin: Origin<'_>, p: &'p Payload<'_>) -> Result<&'p str, Error> {
+        let sub = string_ref("sub", p.reg.sub.as_ref())?;
+        match (sub, origin) {
+            (None, Origin::Introspection { .. }) => self.check_client(p),
+            (sub, _) => require("sub", sub),
+        }
+    }
+
+    /// `jti` is a string when present, and required in a JWT by the strict,
+    /// Okta and Cognito profiles (RFC 9068 §2.2); an introspected token is
+    /// its own identifier, and its answer may leave `jti` out (RFC 7662 §2.2).
+    fn check_jwt_id<'p>(&self, origin: Origin<'_>, p: &'p Payload<'_>) -> Result<Option<&'p str>, Error> {
         let jti = string_ref("jti", p.reg.jti.as_ref())?;
-        if self.inner.profile.requires_jti() && jti.is_none() {
+        if self.inner.profile.requires_jti() && jti.is_none() && matches!(origin, Origin::Jws { .. }) {
             return Err(Error::MissingClaim { claim: "jti" });
         }
         Ok(jti)
@@ -435,6 +583,17 @@ fn thumbprint(v: &serde_json::Value) -> Option<&str> {
     v.as_str().filter(|s| s.len() == 43 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
+/// Where the claims come from.
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    /// A JWS verified with the issuer's keys: its header `typ`, and the
+    /// issuer its signing key names in the JWKS, if any.
+    Jws { typ: Option<&'a str>, key_issuer: Option<&'a str> },
+    /// An introspection response (RFC 7662 §2.2).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    Introspection { allow_missing_audience: bool },
+}
+
 /// How the token reached the verifier.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Presented {
@@ -502,6 +661,22 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifierBuilder<S, C> {
         self
     }
 
+    /// Introspects tokens (RFC 7662) at `introspection`'s endpoint: opaque
+    /// ones only, or every token (see [`Introspect`]). The answers pass the
+    /// same rules as a JWT (issuer, audience, client, times, scopes,
+    /// binding, custom claims) and give the same [`AccessToken`]; only
+    /// [`verify_async`](AccessTokenVerifier::verify_async) (which every web
+    /// adapter uses) can introspect.
+    ///
+    /// With [`Introspect::OpaqueTokens`], and with signed answers, the
+    /// verifier also needs the issuer's keys.
+    #[cfg(feature = "remote")]
+    pub fn introspection(mut self, introspection: crate::remote::Introspection, which: Introspect) -> Self {
+        self.common.keys_optional = which == Introspect::EveryToken && !introspection.requires_signed_responses();
+        self.introspection = Some((introspection, which));
+        self
+    }
+
     /// Checks the configuration and builds the verifier.
     ///
     /// # Errors
@@ -516,11 +691,21 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifierBuilder<S, C> {
                 "a role source names at least one claim, none empty, and never a registered claim such as `scope`",
             ));
         }
+        #[cfg(feature = "remote")]
+        if let Some(discovered) = self.introspection.as_ref().and_then(|(i, _)| i.issuer()) {
+            if discovered != &*self.common.issuer {
+                return Err(ConfigError::Invalid(
+                    "the introspection endpoint is discovered for another issuer than the verifier's",
+                ));
+            }
+        }
         let config = AccessConfig {
             built: self.common.build()?,
             audience: self.audience.into(),
             profile: self.profile,
             roles: self.roles,
+            #[cfg(feature = "remote")]
+            introspection: self.introspection,
         };
         Ok(AccessTokenVerifier { inner: Arc::new(config), _types: PhantomData })
     }

@@ -14,6 +14,7 @@ pub mod bench;
 mod diagnose;
 pub(crate) mod dpop_proof;
 mod id;
+mod introspected;
 mod issuers;
 pub(crate) mod jws;
 mod payload;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 pub use self::access::{AccessTokenVerifier, AccessTokenVerifierBuilder};
 pub use self::diagnose::{Check, Diagnosis, Outcome, Rule};
 pub use self::id::{IdTokenVerifier, IdTokenVerifierBuilder, Nonce};
+pub use self::introspected::Introspect;
 pub use self::issuers::{IssuerRouter, IssuerVerifier};
 pub use self::profile::Profile;
 #[doc(hidden)]
@@ -105,6 +107,8 @@ struct Common {
     algorithms: Option<Vec<Algorithm>>,
     clock: Arc<dyn Clock>,
     tenants: tenants::TenantConfig,
+    /// Every token is introspected: the verifier may have no keys.
+    keys_optional: bool,
 }
 
 impl Common {
@@ -117,6 +121,7 @@ impl Common {
             algorithms: None,
             clock: Arc::new(SystemClock),
             tenants: tenants::TenantConfig::default(),
+            keys_optional: false,
         }
     }
 
@@ -139,7 +144,11 @@ impl Common {
             ));
         }
         #[cfg_attr(not(feature = "remote"), allow(clippy::infallible_destructuring_match))]
-        let keys = match self.keys.ok_or(ConfigError::NoKeys)? {
+        let configured = match self.keys {
+            None if self.keys_optional => KeyConfig::Source(KeySource::Static(KeySet::new())),
+            other => other.ok_or(ConfigError::NoKeys)?,
+        };
+        let keys = match configured {
             KeyConfig::Source(source) => source,
             #[cfg(feature = "remote")]
             KeyConfig::JwksUri(url) => KeySource::Remote(crate::remote::RemoteKeys::jwks_uri(url).build()?),
@@ -147,7 +156,7 @@ impl Common {
             KeyConfig::Discovery => KeySource::Remote(crate::remote::RemoteKeys::discover(&*self.issuer).build()?),
         };
         match &keys {
-            KeySource::Static(k) if k.is_empty() => return Err(ConfigError::NoKeys),
+            KeySource::Static(k) if k.is_empty() && !self.keys_optional => return Err(ConfigError::NoKeys),
             KeySource::Static(_) => {}
             #[cfg(feature = "remote")]
             KeySource::Remote(remote) => {
