@@ -18,11 +18,19 @@ pub struct Request {
     pub target: String,
     /// Header names lowercased.
     pub headers: Vec<(String, String)>,
+    /// The body (as long as its `Content-Length`).
+    pub body: Vec<u8>,
 }
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// A form body's parameter, decoded.
+    #[allow(dead_code)]
+    pub fn form(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(&self.body).find(|(n, _)| n == name).map(|(_, v)| v.into_owned())
     }
 }
 
@@ -180,11 +188,24 @@ async fn serve(mut stream: TcpStream, inner: Arc<Inner>) {
     let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
     let mut lines = head.split("\r\n");
     let target = lines.next().and_then(|l| l.split(' ').nth(1)).unwrap_or("/").to_owned();
-    let headers = lines
+    let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
-    let request = Request { target, headers };
+    let length = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(1024 * 1024);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < length {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let request = Request { target, headers, body };
     inner.requests.lock().unwrap().push(request.clone());
     let path = request.target.split('?').next().unwrap_or("/").to_owned();
     let handler = inner.routes.lock().unwrap().get(&path).cloned();
