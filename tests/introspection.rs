@@ -458,6 +458,27 @@ async fn every_fault_of_the_endpoint_is_a_503_with_retry_after_never_a_401() {
 }
 
 #[tokio::test]
+async fn a_token_the_provider_does_not_introspect_is_refused_as_inactive() {
+    let dev = DevIssuer::new();
+    let answer = |error: &'static str| {
+        move |_: &http::Request| {
+            let mut reply = Reply::json(format!(r#"{{"error":"{error}"}}"#));
+            reply.status = 400;
+            reply
+        }
+    };
+    let server = TestServer::start().await;
+    server.route_fn("/introspect", answer("unsupported_token_type"));
+    let v = verifier(&dev, endpoint(&server).build().unwrap(), Introspect::OpaqueTokens);
+    assert_eq!(v.verify_async(OPAQUE).await.unwrap_err(), Error::InactiveToken);
+    // Any other 400 is a fault: the request was wrong, the token was not judged.
+    let server = TestServer::start().await;
+    server.route_fn("/introspect", answer("invalid_request"));
+    let v = verifier(&dev, endpoint(&server).build().unwrap(), Introspect::OpaqueTokens);
+    assert_eq!(v.verify_async(OPAQUE).await.unwrap_err(), Error::IntrospectionUnavailable);
+}
+
+#[tokio::test]
 async fn refused_credentials_and_faults_are_logged_clearly() {
     // Global: the tests of this binary run on several threads.
     let recorder = recorder::Recorder::default();

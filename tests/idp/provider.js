@@ -5,6 +5,8 @@
 //   {"cmd":"rotate","kty":"RSA"|"EC"}  a new key of that type signs from now on,
 //                                      the old ones stay published
 //   {"cmd":"retire"}                   only the newest key of each type stays
+// The ready line also holds `apiClientKey`: the PEM private key of the
+// `api-jwt` client, which authenticates with `private_key_jwt`.
 // Test-only: fixed client secrets, development login forms, keys in memory.
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -14,6 +16,8 @@ import Provider, { errors } from 'oidc-provider';
 
 export const API_RS256 = 'https://api.tokenkind.test/rs256';
 export const API_ES256 = 'https://api.tokenkind.test/es256';
+// Opaque access tokens: the API learns about them by introspection (RFC 7662).
+export const API_OPAQUE = 'https://api.tokenkind.test/opaque';
 const SCOPES = 'read:messages write:messages';
 
 function newKey(kty) {
@@ -25,14 +29,47 @@ function newKey(kty) {
 }
 
 function resourceServer(resource) {
+  if (resource === API_OPAQUE) {
+    return { scope: SCOPES, audience: resource, accessTokenFormat: 'opaque', accessTokenTTL: 300 };
+  }
   const alg = { [API_RS256]: 'RS256', [API_ES256]: 'ES256' }[resource];
   if (!alg) throw new errors.InvalidTarget();
   return { scope: SCOPES, audience: resource, accessTokenFormat: 'jwt', accessTokenTTL: 300, jwt: { sign: { alg } } };
 }
 
+// The `api-jwt` client's key pair: its public key is registered, its private key goes to the tests.
+const apiClientKey = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const apiClientJwk = { ...apiClientKey.publicKey.export({ format: 'jwk' }), kid: 'api-jwt-key', use: 'sig', alg: 'ES256' };
+
 function configuration(keys) {
   return {
     clients: [
+      // The API itself, to introspect tokens: with a secret, with a signed JWT,
+      // and asking for signed introspection answers (RFC 9701).
+      {
+        client_id: 'api',
+        client_secret: 'api-secret',
+        grant_types: [],
+        response_types: [],
+        redirect_uris: [],
+      },
+      {
+        client_id: 'api-jwt',
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: 'ES256',
+        jwks: { keys: [apiClientJwk] },
+        grant_types: [],
+        response_types: [],
+        redirect_uris: [],
+      },
+      {
+        client_id: 'api-signed',
+        client_secret: 'api-signed-secret',
+        introspection_signed_response_alg: 'RS256',
+        grant_types: [],
+        response_types: [],
+        redirect_uris: [],
+      },
       {
         client_id: 'machine',
         client_secret: 'machine-secret',
@@ -62,6 +99,9 @@ function configuration(keys) {
     features: {
       devInteractions: { enabled: true },
       clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      jwtIntrospection: { enabled: true },
+      revocation: { enabled: true },
       // A token requested with a DPoP proof is bound to its key (`cnf.jkt`).
       dPoP: { enabled: true },
       // Certificate-bound tokens (`cnf["x5t#S256"]`). Test-only: the client
@@ -100,7 +140,11 @@ server.listen(0, '127.0.0.1', () => {
   const issuer = `http://127.0.0.1:${server.address().port}`;
   rebuild(issuer);
   const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
-  say({ issuer, kids: keys.map((k) => k.kid) });
+  say({
+    issuer,
+    kids: keys.map((k) => k.kid),
+    apiClientKey: apiClientKey.privateKey.export({ format: 'pem', type: 'pkcs8' }),
+  });
   readline.createInterface({ input: process.stdin }).on('line', (line) => {
     try {
       const cmd = JSON.parse(line);

@@ -17,6 +17,14 @@ use serde_json::Value;
 /// The API identifiers the provider issues JWT access tokens for.
 pub const API_RS256: &str = "https://api.tokenkind.test/rs256";
 pub const API_ES256: &str = "https://api.tokenkind.test/es256";
+/// The API identifier the provider issues opaque access tokens for (RFC 7662 introspection).
+pub const API_OPAQUE: &str = "https://api.tokenkind.test/opaque";
+/// The API's own clients, to introspect tokens: with a secret, with
+/// `private_key_jwt` (its key is [`Provider::api_client_key`]), and one
+/// whose introspection answers are signed (RFC 9701).
+pub const API_CLIENT: (&str, &str) = ("api", "api-secret");
+pub const API_JWT_CLIENT: &str = "api-jwt";
+pub const API_SIGNED_CLIENT: (&str, &str) = ("api-signed", "api-signed-secret");
 /// The client of the authorization code flow (the ID tokens' audience).
 pub const WEB_CLIENT: &str = "web-app";
 const WEB_SECRET: &str = "web-app-secret";
@@ -67,6 +75,8 @@ pub struct Provider {
     lines: mpsc::Receiver<String>,
     pub issuer: String,
     pub kids: Vec<String>,
+    /// The `api-jwt` client's private key (PEM, ES256, `kid` `api-jwt-key`).
+    pub api_client_key: String,
 }
 
 impl Provider {
@@ -97,9 +107,11 @@ impl Provider {
                 }
             }
         });
-        let mut provider = Self { child, stdin, lines, issuer: String::new(), kids: Vec::new() };
+        let mut provider =
+            Self { child, stdin, lines, issuer: String::new(), kids: Vec::new(), api_client_key: String::new() };
         let ready = provider.answer();
         ready["issuer"].as_str().expect("issuer").clone_into(&mut provider.issuer);
+        ready["apiClientKey"].as_str().expect("apiClientKey").clone_into(&mut provider.api_client_key);
         provider.kids = kids(&ready);
         provider
     }
@@ -146,6 +158,19 @@ impl Provider {
             .expect("token request");
         let body: Value = response.json_value().await;
         body["access_token"].as_str().unwrap_or_else(|| panic!("no access token: {body}")).to_owned()
+    }
+
+    /// Revokes `token` (RFC 7009) as the `machine` client that obtained it.
+    pub async fn revoke(&self, token: &str) {
+        let response = client()
+            .post(format!("{}/token/revocation", self.issuer))
+            .basic_auth("machine", Some("machine-secret"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[("token", token), ("token_type_hint", "access_token")]))
+            .send()
+            .await
+            .expect("revocation request");
+        assert_eq!(response.status(), 200, "revocation");
     }
 
     /// A JWT access token bound to the client certificate `certificate_pem`

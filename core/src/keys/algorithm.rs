@@ -73,6 +73,7 @@ impl Algorithm {
 
     /// The same algorithm in `jsonwebtoken`, which signs the tokens
     /// tokenkind itself makes (client assertions, development tokens).
+    #[cfg(any(feature = "remote", feature = "dev-issuer"))]
     pub(crate) const fn to_jsonwebtoken(self) -> jsonwebtoken::Algorithm {
         use jsonwebtoken::Algorithm as J;
         match self {

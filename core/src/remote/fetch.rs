@@ -166,15 +166,17 @@ async fn read_body(response: &mut reqwest::Response) -> Result<Vec<u8>, RemoteEr
     Ok(body)
 }
 
-/// A 200 answer to a form POST: its `Content-Type` and body.
+/// A 200 or 400 answer to a form POST: its status, `Content-Type` and body.
 pub(super) struct Posted {
+    pub(super) status: u16,
     pub(super) content_type: Option<HeaderValue>,
     pub(super) body: Vec<u8>,
 }
 
 /// POSTs an `application/x-www-form-urlencoded` body (RFC 6749 §3.2, RFC
-/// 7662 §2.1) with the fetch rules: only a 200 answer is read, redirects are
-/// the client's policy, the body is limited to [`MAX_RESPONSE_BYTES`].
+/// 7662 §2.1) with the fetch rules: only a 200 answer or a 400 (whose body
+/// names the OAuth error, RFC 6749 §5.2) is read, redirects are the
+/// client's policy, the body is limited to [`MAX_RESPONSE_BYTES`].
 pub(super) async fn post_form(
     client: &reqwest::Client,
     url: &Url,
@@ -196,12 +198,12 @@ pub(super) async fn post_form(
     if status.is_redirection() {
         return Err(RemoteError::Redirect { status: status.as_u16() });
     }
-    if status != StatusCode::OK {
+    if status != StatusCode::OK && status != StatusCode::BAD_REQUEST {
         return Err(RemoteError::Status { status: status.as_u16() });
     }
     let content_type = response.headers().get(header::CONTENT_TYPE).cloned();
     let body = read_body(&mut response).await?;
-    Ok(Posted { content_type, body })
+    Ok(Posted { status: status.as_u16(), content_type, body })
 }
 
 fn classify(e: &reqwest::Error) -> RemoteError {

@@ -31,7 +31,8 @@
 //!   requests for it wait for its answer; memory bounded by
 //!   [`cache_capacity_bytes`](IntrospectionBuilder::cache_capacity_bytes);
 //! - **faults** (the endpoint cannot be reached, times out, answers
-//!   anything but 200, an answer that is not an introspection response,
+//!   anything but 200 (a 400 `unsupported_token_type` refuses the token as
+//!   inactive: the provider will not vouch for that kind of token), an answer that is not an introspection response,
 //!   larger than 1 MiB, or a 401 because the API's own credentials are
 //!   refused): [`Error::IntrospectionUnavailable`], HTTP 503 with
 //!   `Retry-After`, logged with `tracing`; never "inactive", never a panic.
@@ -315,7 +316,7 @@ struct Inner {
 
 enum Endpoint {
     Fixed(Url),
-    Discover { issuer: Box<str>, urls: [Url; 2], found: OnceCell<Url> },
+    Discover { issuer: Box<str>, urls: Box<[Url; 2]>, found: OnceCell<Url> },
 }
 
 /// Configures an [`Introspection`].
@@ -361,6 +362,15 @@ pub(crate) enum Answer {
     Json(Vec<u8>),
     /// `application/token-introspection+jwt` (RFC 9701): a signed JWT.
     Jwt(String),
+    /// HTTP 400 `unsupported_token_type`: the provider does not introspect
+    /// this kind of token; it is refused as inactive.
+    Unsupported,
+}
+
+/// An OAuth error response (RFC 6749 §5.2).
+#[derive(Deserialize)]
+struct OAuthError {
+    error: String,
 }
 
 impl Introspection {
@@ -524,6 +534,15 @@ impl Introspection {
         self.inner.requests.fetch_add(1, Ordering::Relaxed);
         let posted =
             fetch::post_form(&self.inner.client, url, accept, authorization, &form).await.map_err(Fault::Remote)?;
+        if posted.status != 200 {
+            return match serde_json::from_slice::<OAuthError>(&posted.body) {
+                // RFC 7009 §2.2.1, as providers use it for introspection too:
+                // the provider does not introspect this kind of token (oidc-provider
+                // refuses JWTs). That is its answer about the token, not a fault.
+                Ok(e) if e.error == "unsupported_token_type" => Ok(Answer::Unsupported),
+                _ => Err(Fault::Remote(RemoteError::Status { status: posted.status })),
+            };
+        }
         let media_type = posted
             .content_type
             .as_ref()
@@ -721,7 +740,7 @@ impl IntrospectionBuilder {
             EndpointSpec::Url(url) => Endpoint::Fixed(fetch::parse_url(&url, false)?),
             EndpointSpec::Discover(issuer) => {
                 let urls = super::discovery_urls(&issuer, false)?;
-                Endpoint::Discover { issuer: issuer.into(), urls, found: OnceCell::new() }
+                Endpoint::Discover { issuer: issuer.into(), urls: Box::new(urls), found: OnceCell::new() }
             }
         };
         let cache = (!self.max_age.is_zero()).then(|| {

@@ -5,8 +5,9 @@ use core::marker::PhantomData;
 use std::sync::Arc;
 
 use super::diagnose::{ACCESS_RULES, Diagnosis, Recorder, Rule, Verifying, Walk};
+use super::introspected;
 #[cfg(feature = "remote")]
-use super::introspected::{self, Introspect};
+use super::introspected::Introspect;
 use super::jws::Typ;
 use super::payload::{self, Payload, Value, require, string_ref};
 use super::profile::Profile;
@@ -200,6 +201,14 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
                 introspected::check_response_shape(&json)?;
                 Ok(json.into_boxed_slice())
             }
+            Answer::Unsupported => {
+                tracing::info!(
+                    issuer = self.issuer(),
+                    "the introspection endpoint does not introspect this kind of token (unsupported_token_type); \
+                     it is refused as inactive"
+                );
+                Ok(introspected::INACTIVE.into())
+            }
             Answer::Jwt(jwt) => {
                 let jwt = jwt.trim();
                 let verified = self
@@ -335,7 +344,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
             _ if self.inner.profile.audience_is_client() => crate::token::Audience::one(c.client_id.into()),
             // An introspected token without `aud`, accepted by the opt-in:
             // this API took it as its own.
-            _ => crate::token::Audience::one(self.inner.audience.clone().into()),
+            _ => crate::token::Audience::one(self.inner.audience.clone()),
         };
         AccessToken {
             issuer: c.issuer,
@@ -692,12 +701,12 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifierBuilder<S, C> {
             ));
         }
         #[cfg(feature = "remote")]
-        if let Some(discovered) = self.introspection.as_ref().and_then(|(i, _)| i.issuer()) {
-            if discovered != &*self.common.issuer {
-                return Err(ConfigError::Invalid(
-                    "the introspection endpoint is discovered for another issuer than the verifier's",
-                ));
-            }
+        if let Some(discovered) = self.introspection.as_ref().and_then(|(i, _)| i.issuer())
+            && discovered != &*self.common.issuer
+        {
+            return Err(ConfigError::Invalid(
+                "the introspection endpoint is discovered for another issuer than the verifier's",
+            ));
         }
         let config = AccessConfig {
             built: self.common.build()?,

@@ -32,6 +32,10 @@ pub enum Introspect {
     EveryToken,
 }
 
+/// The answer standing for a token the provider does not introspect
+/// (HTTP 400 `unsupported_token_type`): not active.
+pub(crate) const INACTIVE: &[u8] = br#"{"active":false}"#;
+
 /// `active` is required and must be a boolean (RFC 7662 §2.2); an answer
 /// without it is not an introspection response. Checked on every fresh
 /// answer, before it is cached; a failure is the provider's fault (503).
@@ -135,7 +139,7 @@ mod tests {
     #[test]
     fn check_token_type() {
         for ok in [
-            r#"{}"#,
+            "{}",
             r#"{"token_type":"Bearer"}"#,
             r#"{"token_type":"bearer"}"#,
             r#"{"token_type":"DPoP"}"#,

@@ -14,6 +14,7 @@ pub mod bench;
 mod diagnose;
 pub(crate) mod dpop_proof;
 mod id;
+#[cfg_attr(not(feature = "remote"), allow(dead_code))]
 mod introspected;
 mod issuers;
 pub(crate) mod jws;
@@ -143,11 +144,11 @@ impl Common {
                 "an issuer templated with `{tenantid}` cannot be discovered: give its JWKS URL with `.jwks_uri(...)`",
             ));
         }
-        #[cfg_attr(not(feature = "remote"), allow(clippy::infallible_destructuring_match))]
         let configured = match self.keys {
             None if self.keys_optional => KeyConfig::Source(KeySource::Static(KeySet::new())),
             other => other.ok_or(ConfigError::NoKeys)?,
         };
+        #[cfg_attr(not(feature = "remote"), allow(clippy::infallible_destructuring_match))]
         let keys = match configured {
             KeyConfig::Source(source) => source,
             #[cfg(feature = "remote")]
