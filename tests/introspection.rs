@@ -128,135 +128,84 @@ async fn the_pipeline_and_guards_take_an_introspected_token_like_a_jwt() {
     );
 }
 
+/// A change to the active answer: a member set to a value, or removed.
+type Change = (&'static str, Option<Value>);
+
 #[tokio::test]
 async fn answers_are_checked_as_strictly_as_a_jwt() {
     let dev = DevIssuer::new();
-    type Edit = Box<dyn FnOnce(&mut serde_json::Map<String, Value>)>;
+    let nonce = ("nonce", Some(json!("n-0S6_WzA2Mj")));
+    let events = ("events", Some(json!({"http://schemas.openid.net/event/backchannel-logout": {}})));
+    let cnf = ("cnf", Some(json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"})));
     // The expected error, as its `Debug` text (a prefix for `Expired`, whose times vary).
-    let cases: Vec<(&str, Edit, String)> = vec![
-        (
-            "inactive",
-            Box::new(|m| *m = json!({"active": false}).as_object().unwrap().clone()),
-            format!("{:?}", Error::InactiveToken),
-        ),
+    let cases: Vec<(&str, Vec<Change>, String)> = vec![
+        ("inactive", vec![("active", Some(json!(false)))], format!("{:?}", Error::InactiveToken)),
         (
             "wrong audience",
-            Box::new(|m| {
-                m.insert("aud".into(), json!("https://other.example"));
-            }),
+            vec![("aud", Some(json!("https://other.example")))],
             format!("{:?}", Error::WrongAudience { expected: API.into() }),
         ),
-        (
-            "no audience",
-            Box::new(|m| {
-                m.remove("aud");
-            }),
-            format!("{:?}", Error::MissingClaim { claim: "aud" }),
-        ),
+        ("no audience", vec![("aud", None)], format!("{:?}", Error::MissingClaim { claim: "aud" })),
         (
             "audience of the wrong type",
-            Box::new(|m| {
-                m.insert("aud".into(), json!(7));
-            }),
-            format!(
-                "{:?}",
-                Error::MalformedClaim {
-                    claim: "aud",
-                    expected: "a non-empty string or a non-empty array of non-empty strings"
-                }
-            ),
+            vec![("aud", Some(json!(7)))],
+            r#"MalformedClaim { claim: "aud", expected: "a non-empty string or a non-empty array of non-empty strings" }"#
+                .to_owned(),
         ),
         (
             "another issuer",
-            Box::new(|m| {
-                m.insert("iss".into(), json!("https://evil.example"));
-            }),
+            vec![("iss", Some(json!("https://evil.example")))],
             r#"WrongIssuer { found: "https://evil.example" }"#.to_owned(),
         ),
-        (
-            "no issuer",
-            Box::new(|m| {
-                m.remove("iss");
-            }),
-            format!("{:?}", Error::MissingClaim { claim: "iss" }),
-        ),
-        (
-            "expired",
-            Box::new(|m| {
-                m.insert("exp".into(), json!(now() - 3600));
-            }),
-            "Expired {".to_owned(),
-        ),
-        (
-            "no exp",
-            Box::new(|m| {
-                m.remove("exp");
-            }),
-            format!("{:?}", Error::MissingClaim { claim: "exp" }),
-        ),
+        ("no issuer", vec![("iss", None)], format!("{:?}", Error::MissingClaim { claim: "iss" })),
+        ("expired", vec![("exp", Some(json!(now() - 3600)))], "Expired {".to_owned()),
+        ("no exp", vec![("exp", None)], format!("{:?}", Error::MissingClaim { claim: "exp" })),
         (
             "scope as an array",
-            Box::new(|m| {
-                m.insert("scope".into(), json!(["read:messages"]));
-            }),
+            vec![("scope", Some(json!(["read:messages"])))],
             format!("{:?}", Error::MalformedClaim { claim: "scope", expected: "a space-delimited string" }),
         ),
-        (
-            "no client_id",
-            Box::new(|m| {
-                m.remove("client_id");
-            }),
-            format!("{:?}", Error::MissingClaim { claim: "client_id" }),
-        ),
+        ("no client_id", vec![("client_id", None)], format!("{:?}", Error::MissingClaim { claim: "client_id" })),
         (
             "sub of the wrong type",
-            Box::new(|m| {
-                m.insert("sub".into(), json!(42));
-            }),
+            vec![("sub", Some(json!(42)))],
             format!("{:?}", Error::MalformedClaim { claim: "sub", expected: "a string" }),
         ),
         (
             "a refresh token",
-            Box::new(|m| {
-                m.insert("token_type".into(), json!("refresh_token"));
-            }),
+            vec![("token_type", Some(json!("refresh_token")))],
             r#"NotAnAccessToken { found: "refresh_token" }"#.to_owned(),
         ),
         (
+            "token_type as an array",
+            vec![("token_type", Some(json!(["Bearer"])))],
+            format!("{:?}", Error::MalformedClaim { claim: "token_type", expected: "a string" }),
+        ),
+        (
             "an ID token's nonce",
-            Box::new(|m| {
-                m.insert("nonce".into(), json!("n-0S6_WzA2Mj"));
-            }),
+            vec![nonce],
             format!("{:?}", Error::IdTokenAsAccessToken { reason: "it carries `nonce`" }),
         ),
         (
             "a logout token's events",
-            Box::new(|m| {
-                m.insert("events".into(), json!({"http://schemas.openid.net/event/backchannel-logout": {}}));
-            }),
+            vec![events],
             format!("{:?}", Error::SecurityEventToken { reason: "it carries `events`" }),
         ),
-        (
-            "bound to a key, presented as a bearer token",
-            Box::new(|m| {
-                m.insert("cnf".into(), json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}));
-            }),
-            format!("{:?}", Error::SenderConstrained),
-        ),
-        (
-            "token_type as an array",
-            Box::new(|m| {
-                m.insert("token_type".into(), json!(["Bearer"]));
-            }),
-            format!("{:?}", Error::MalformedClaim { claim: "token_type", expected: "a string" }),
-        ),
+        ("bound to a key, presented as a bearer token", vec![cnf], format!("{:?}", Error::SenderConstrained)),
     ];
-    for (what, edit, expected) in cases {
+    for (what, changes, expected) in cases {
+        let answer = active(&dev, |m| {
+            for (name, value) in changes {
+                match value {
+                    Some(v) => m.insert(name.into(), v),
+                    None => m.remove(name),
+                };
+            }
+        });
         let server = TestServer::start().await;
-        server.route("/introspect", Reply::json(active(&dev, edit)));
+        server.route("/introspect", Reply::json(answer));
         let v = verifier(&dev, endpoint(&server).build().unwrap(), Introspect::OpaqueTokens);
-        let error = v.verify_async(OPAQUE).await.unwrap_err();
-        let found = format!("{error:?}");
+        let found = format!("{:?}", v.verify_async(OPAQUE).await.unwrap_err());
         assert!(found.starts_with(&expected), "{what}: {found}");
     }
 }
