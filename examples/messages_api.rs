@@ -18,10 +18,13 @@
 //! | `TOKENKIND_DPOP_NONCE` | `1`: DPoP proofs must carry a server nonce |
 //! | `TOKENKIND_REDIS_URL` | `redis://host:port/`: the DPoP replay store in Redis (default: in memory) |
 //! | `TOKENKIND_PUBLIC_ORIGIN` | the origin DPoP proofs name (`https://api.example`) behind a proxy |
-//! | `PORT` | the port on 127.0.0.1 (default 3000; 0 picks a free one) |
-//!
 //! | `TOKENKIND_ROLE_CLAIM` | the claim holding the user's roles (default: the profile's, `roles` under `rfc9068`) |
 //! | `TOKENKIND_KEYCLOAK_CLIENT` | read Keycloak client roles of this client (`resource_access.{client}.roles`) |
+//! | `TOKENKIND_INTROSPECTION` | `off` (default), `opaque` (JWTs verified locally, other tokens introspected, RFC 7662) or `always` |
+//! | `TOKENKIND_INTROSPECTION_URL` | the introspection endpoint (default: from the issuer's discovery document) |
+//! | `TOKENKIND_CLIENT_ID`, `TOKENKIND_CLIENT_SECRET` | this API's credentials at the introspection endpoint |
+//! | `TOKENKIND_INTROSPECTION_CACHE_SECS` | the longest an introspection answer is reused (default 60) |
+//! | `PORT` | the port on 127.0.0.1 (default 3000; 0 picks a free one) |
 //!
 //! Routes: `GET /api/public` (no token needed), `GET /api/messages`
 //! (`read:messages`), `POST /api/messages` (`write:messages`),

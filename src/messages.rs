@@ -3,11 +3,14 @@
 //! the store, and the configuration read from the environment.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokenkind::dev::{DevIssuer, DpopKey};
 use tokenkind::http::{DpopNonceKey, DpopPolicy, RedisReplayStore, ResourceMetadata, ResourceServer};
+use tokenkind::remote::{ClientAuth, Introspection};
 use tokenkind::step_up::AuthenticatedWithin;
+use tokenkind::verify::Introspect;
 use tokenkind::{AccessTokenVerifier, AcrValues, Granted, KeySet, Profile, RoleSource, Roles, Scopes};
 
 /// The scopes this API declares (what a *client* may be granted), naming
@@ -126,7 +129,7 @@ pub fn verifier_from_env() -> Result<(AccessTokenVerifier<Api>, Option<DevIssuer
         Ok(name) => Profile::from_name(&name).ok_or_else(|| format!("unknown TOKENKIND_PROFILE {name:?}"))?,
         Err(_) => Profile::default(),
     };
-    let mut builder = AccessTokenVerifier::<Api>::builder(issuer, audience).profile(profile);
+    let mut builder = AccessTokenVerifier::<Api>::builder(issuer.clone(), audience).profile(profile);
     // The user's roles: the profile's claim unless one is named.
     if let Ok(claim) = std::env::var("TOKENKIND_ROLE_CLAIM") {
         builder = builder.roles_from(RoleSource::claim(claim));
@@ -143,8 +146,52 @@ pub fn verifier_from_env() -> Result<(AccessTokenVerifier<Api>, Option<DevIssuer
     } else {
         builder.discovery()
     };
+    let builder = match introspection_from_env(&issuer)? {
+        Some((introspection, which)) => builder.introspection(introspection, which),
+        None => builder,
+    };
     let verifier = builder.build().map_err(|e| e.to_string())?;
     Ok((verifier, None))
+}
+
+/// Token introspection (RFC 7662) as the environment asks for it:
+///
+/// | variable | meaning |
+/// |---|---|
+/// | `TOKENKIND_INTROSPECTION` | `off` (default), `opaque` (JWTs verified locally, other tokens introspected) or `always` |
+/// | `TOKENKIND_INTROSPECTION_URL` | the introspection endpoint (default: `introspection_endpoint` from the issuer's discovery) |
+/// | `TOKENKIND_CLIENT_ID`, `TOKENKIND_CLIENT_SECRET` | this API's client credentials at the endpoint (`client_secret_basic`) |
+/// | `TOKENKIND_INTROSPECTION_CACHE_SECS` | the longest an answer is reused, in seconds (default 60): a revoked token is refused at most this long after |
+///
+/// # Errors
+/// A message saying which variable is missing or wrong.
+pub fn introspection_from_env(issuer: &str) -> Result<Option<(Introspection, Introspect)>, String> {
+    let which = match std::env::var("TOKENKIND_INTROSPECTION").as_deref() {
+        Err(_) | Ok("off") => return Ok(None),
+        Ok("opaque") => Introspect::OpaqueTokens,
+        Ok("always") => Introspect::EveryToken,
+        Ok(other) => return Err(format!("TOKENKIND_INTROSPECTION must be off, opaque or always, not {other:?}")),
+    };
+    let (Ok(client_id), Ok(secret)) = (std::env::var("TOKENKIND_CLIENT_ID"), std::env::var("TOKENKIND_CLIENT_SECRET"))
+    else {
+        return Err("TOKENKIND_INTROSPECTION needs TOKENKIND_CLIENT_ID and TOKENKIND_CLIENT_SECRET".into());
+    };
+    let builder = match std::env::var("TOKENKIND_INTROSPECTION_URL") {
+        Ok(url) => Introspection::endpoint(url),
+        Err(_) => Introspection::discover(issuer),
+    };
+    let cache = match std::env::var("TOKENKIND_INTROSPECTION_CACHE_SECS") {
+        Ok(secs) => secs
+            .parse::<u64>()
+            .map_err(|_| format!("TOKENKIND_INTROSPECTION_CACHE_SECS must be a number of seconds, not {secs:?}"))?,
+        Err(_) => 60,
+    };
+    let introspection = builder
+        .client_auth(ClientAuth::client_secret_basic(client_id, secret))
+        .cache_max_age(Duration::from_secs(cache))
+        .build()
+        .map_err(|e| format!("introspection: {e}"))?;
+    Ok(Some((introspection, which)))
 }
 
 /// The resource server around `verifier`, its HTTP policy from the environment:

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use idp::{API_ES256, API_RS256, Provider};
+use idp::{API_CLIENT, API_ES256, API_OPAQUE, API_RS256, Provider};
 
 /// The example process, killed by PID when dropped (also on panic).
 struct Example(Child);
@@ -51,6 +51,11 @@ fn start_example(env: &[(&str, &str)]) -> (Example, String) {
         "TOKENKIND_DPOP_NONCE",
         "TOKENKIND_REDIS_URL",
         "TOKENKIND_PUBLIC_ORIGIN",
+        "TOKENKIND_INTROSPECTION",
+        "TOKENKIND_INTROSPECTION_URL",
+        "TOKENKIND_CLIENT_ID",
+        "TOKENKIND_CLIENT_SECRET",
+        "TOKENKIND_INTROSPECTION_CACHE_SECS",
     ] {
         command.env_remove(var);
     }
@@ -98,6 +103,37 @@ async fn the_example_with_discovery_accepts_the_providers_access_token_and_refus
     ]);
     assert_eq!(status(&base, &access).await, 200);
     assert_eq!(status(&base, &id_token).await, 401);
+}
+
+#[tokio::test]
+async fn the_example_configured_for_introspection_accepts_the_providers_opaque_token() {
+    let provider = Provider::start();
+    let opaque = provider.access_token(API_OPAQUE, "read:messages").await;
+    let id_token = provider.id_token("nonce-e2e").await;
+    let env = |mode: &'static str| {
+        [
+            ("TOKENKIND_ISSUER", provider.issuer.clone()),
+            ("TOKENKIND_AUDIENCE", API_OPAQUE.to_owned()),
+            ("TOKENKIND_INTROSPECTION", mode.to_owned()),
+            ("TOKENKIND_CLIENT_ID", API_CLIENT.0.to_owned()),
+            ("TOKENKIND_CLIENT_SECRET", API_CLIENT.1.to_owned()),
+            ("TOKENKIND_INTROSPECTION_CACHE_SECS", "1".to_owned()),
+        ]
+    };
+    let vars = env("opaque");
+    let (_example, base) = start_example(&vars.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>());
+    assert_eq!(status(&base, &opaque).await, 200);
+    assert_eq!(status(&base, &id_token).await, 401);
+    // Off (the default), the opaque token is not a JWT: refused.
+    let (_example, base) = start_example(&[("TOKENKIND_ISSUER", &provider.issuer), ("TOKENKIND_AUDIENCE", API_OPAQUE)]);
+    assert_eq!(status(&base, &opaque).await, 401);
+    // Revoked: refused once the 1 s cache entry has expired.
+    let vars = env("always");
+    let (_example, base) = start_example(&vars.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>());
+    assert_eq!(status(&base, &opaque).await, 200);
+    provider.revoke(&opaque).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(status(&base, &opaque).await, 401);
 }
 
 #[tokio::test]
