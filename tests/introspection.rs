@@ -606,3 +606,50 @@ async fn the_endpoint_is_discovered_from_the_issuers_metadata() {
         .build();
     assert!(matches!(mismatch, Err(ConfigError::Invalid(m)) if m.contains("another issuer")));
 }
+
+#[tokio::test]
+async fn an_introspected_dpop_bound_token_needs_its_proof() {
+    use tokenkind::Binding;
+    use tokenkind::dev::DpopKey;
+    use tokenkind::http::DpopPolicy;
+    let dev = DevIssuer::new();
+    let key = DpopKey::new();
+    let server = TestServer::start().await;
+    let thumbprint = key.thumbprint().to_owned();
+    server.route(
+        "/introspect",
+        Reply::json(active(&dev, |m| {
+            m.insert("cnf".into(), json!({ "jkt": thumbprint }));
+            m.insert("token_type".into(), json!("DPoP"));
+        })),
+    );
+    let v = verifier(&dev, endpoint(&server).build().unwrap(), Introspect::OpaqueTokens);
+    let policy = ResourceServer::builder(v).dpop(DpopPolicy::allowed()).build().unwrap();
+    let url = "https://api.example/api/messages";
+    let proof = key.proof("GET", url).access_token(OPAQUE).sign();
+    let header = format!("DPoP {OPAQUE}");
+    let request = HttpRequest::new("GET", "/api/messages")
+        .authority("https", "api.example")
+        .header("authorization", header.as_bytes())
+        .header("dpop", proof.as_bytes());
+    let token = policy.authenticate(&request).await.unwrap();
+    assert_eq!(token.binding(), &Binding::Dpop { jkt: key.thumbprint().into() });
+
+    // The same token as a bearer token: refused, and told to use DPoP.
+    let bearer = format!("Bearer {OPAQUE}");
+    let request = HttpRequest::new("GET", "/api/messages").header("authorization", bearer.as_bytes());
+    let refused = policy.authenticate(&request).await.unwrap_err();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.token_error(), Some(&Error::SenderConstrained));
+    // A proof by another key: refused.
+    let other = DpopKey::new();
+    let proof = other.proof("GET", url).access_token(OPAQUE).sign();
+    let request = HttpRequest::new("GET", "/api/messages")
+        .authority("https", "api.example")
+        .header("authorization", header.as_bytes())
+        .header("dpop", proof.as_bytes());
+    let refused = policy.authenticate(&request).await.unwrap_err();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.proof_error(), Some(tokenkind::http::DpopError::WrongKey));
+    assert_eq!(server.hits("/introspect"), 1, "one answer, checked three ways");
+}
