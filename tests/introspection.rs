@@ -653,3 +653,63 @@ async fn an_introspected_dpop_bound_token_needs_its_proof() {
     assert_eq!(refused.proof_error(), Some(tokenkind::http::DpopError::WrongKey));
     assert_eq!(server.hits("/introspect"), 1, "one answer, checked three ways");
 }
+
+#[path = "support/redis.rs"]
+mod redis_server;
+
+fn shared(url: &str) -> tokenkind::remote::SharedIntrospectionCache {
+    tokenkind::remote::SharedIntrospectionCache::new(url, &[7u8; 32]).unwrap()
+}
+
+#[tokio::test]
+async fn instances_share_answers_through_redis_and_ignore_tampered_ones() {
+    let redis = redis_server::RedisServer::start();
+    let dev = DevIssuer::new();
+    let server = TestServer::start().await;
+    server.route("/introspect", Reply::json(active(&dev, |_| {})));
+    // Two instances of the API: each its own memory cache, one Redis.
+    let first = endpoint(&server).shared_cache(shared(&redis.url())).build().unwrap();
+    let second = endpoint(&server).shared_cache(shared(&redis.url())).build().unwrap();
+    let (a, b) = (
+        verifier(&dev, first.clone(), Introspect::OpaqueTokens),
+        verifier(&dev, second.clone(), Introspect::OpaqueTokens),
+    );
+    assert_eq!(a.verify_async(OPAQUE).await.unwrap().subject(), "alice");
+    assert_eq!(b.verify_async(OPAQUE).await.unwrap().subject(), "alice");
+    assert_eq!((first.requests(), second.requests()), (1, 0), "the second instance found the answer in Redis");
+
+    // An instance with another secret cannot use (or forge) the entries: it asks the endpoint.
+    let other = endpoint(&server)
+        .shared_cache(tokenkind::remote::SharedIntrospectionCache::new(&redis.url(), &[8u8; 32]).unwrap())
+        .build()
+        .unwrap();
+    verifier(&dev, other.clone(), Introspect::OpaqueTokens).verify_async(OPAQUE).await.unwrap();
+    assert_eq!(other.requests(), 1);
+
+    // Entries expire with the answer's lifetime: at most the max age.
+    let short = endpoint(&server)
+        .cache_max_age(Duration::from_secs(1))
+        .shared_cache(shared(&redis.url()).prefix("short:"))
+        .build()
+        .unwrap();
+    verifier(&dev, short, Introspect::OpaqueTokens).verify_async("token-two").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let late = endpoint(&server).shared_cache(shared(&redis.url()).prefix("short:")).build().unwrap();
+    verifier(&dev, late.clone(), Introspect::OpaqueTokens).verify_async("token-two").await.unwrap();
+    assert_eq!(late.requests(), 1, "the shared entry had expired");
+    assert!(tokenkind::remote::SharedIntrospectionCache::new(&redis.url(), &[0u8; 31]).is_err());
+}
+
+#[tokio::test]
+async fn a_redis_that_is_down_only_costs_an_introspection() {
+    let mut redis = redis_server::RedisServer::start();
+    let url = redis.url();
+    redis.stop();
+    let dev = DevIssuer::new();
+    let server = TestServer::start().await;
+    server.route("/introspect", Reply::json(active(&dev, |_| {})));
+    let introspection = endpoint(&server).shared_cache(shared(&url)).build().unwrap();
+    let v = verifier(&dev, introspection.clone(), Introspect::OpaqueTokens);
+    assert_eq!(v.verify_async(OPAQUE).await.unwrap().subject(), "alice");
+    assert_eq!(introspection.requests(), 1);
+}

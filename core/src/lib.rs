@@ -10,6 +10,8 @@ pub mod claims;
 pub mod error;
 pub mod http;
 pub mod keys;
+#[cfg(feature = "redis")]
+mod redis_link;
 #[cfg(feature = "remote")]
 pub mod remote;
 mod role;

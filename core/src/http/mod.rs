@@ -41,7 +41,9 @@ pub use self::bearer::{BearerError, parse_authorization};
 pub use self::dpop::{DpopError, DpopMode, DpopNonceKey, DpopPolicy};
 pub use self::metadata::{ProtectedResourceMetadata, ResourceMetadata, WELL_KNOWN};
 #[cfg(feature = "redis")]
-pub use self::redis::{DEFAULT_REDIS_TIMEOUT, RedisReplayStore};
+pub use self::redis::RedisReplayStore;
 pub use self::rejection::{Rejection, RejectionBody};
 pub use self::replay::{MemoryReplayStore, ReplayFuture, ReplayKey, ReplayStore, ReplayStoreError};
 pub use self::server::{Authenticated, ClientCertificate, HttpRequest, ResourceServer, ResourceServerBuilder};
+#[cfg(feature = "redis")]
+pub use crate::redis_link::DEFAULT_REDIS_TIMEOUT;

@@ -4,14 +4,9 @@
 use core::fmt;
 use core::time::Duration;
 
-use redis::aio::MultiplexedConnection;
-use tokio::sync::Mutex;
-
 use super::replay::{ReplayFuture, ReplayKey, ReplayStore, ReplayStoreError};
 use crate::error::ConfigError;
-
-/// How long one Redis command may take before the request is answered 503.
-pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_secs(1);
+use crate::redis_link::RedisLink;
 
 /// A [`ReplayStore`] in Redis: one atomic `SET key 1 NX PX lifetime` per
 /// proof, so of two instances that see the same proof at once exactly one
@@ -31,10 +26,8 @@ pub const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_secs(1);
 /// # Ok::<(), tokenkind::ConfigError>(())
 /// ```
 pub struct RedisReplayStore {
-    client: redis::Client,
-    connection: Mutex<Option<MultiplexedConnection>>,
+    link: RedisLink,
     prefix: String,
-    timeout: Duration,
 }
 
 impl RedisReplayStore {
@@ -44,14 +37,7 @@ impl RedisReplayStore {
     /// # Errors
     /// [`ConfigError::Url`] when `url` is not a Redis URL.
     pub fn new(url: &str) -> Result<Self, ConfigError> {
-        let client = redis::Client::open(url)
-            .map_err(|_| ConfigError::Url { url: url.to_owned(), reason: "not a redis:// or rediss:// URL" })?;
-        Ok(Self {
-            client,
-            connection: Mutex::new(None),
-            prefix: "tokenkind:dpop:".to_owned(),
-            timeout: DEFAULT_REDIS_TIMEOUT,
-        })
+        Ok(Self { link: RedisLink::open(url)?, prefix: "tokenkind:dpop:".to_owned() })
     }
 
     /// The key prefix (default `tokenkind:dpop:`): APIs that must not see
@@ -65,40 +51,18 @@ impl RedisReplayStore {
     /// How long connecting or one command may take (default 1 s, at least 1 ms).
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout.max(Duration::from_millis(1));
+        self.link.timeout = timeout.max(Duration::from_millis(1));
         self
     }
 
-    async fn connection(&self) -> Result<MultiplexedConnection, ReplayStoreError> {
-        let mut slot = self.connection.lock().await;
-        if let Some(connection) = slot.as_ref() {
-            return Ok(connection.clone());
-        }
-        let connection = tokio::time::timeout(self.timeout, self.client.get_multiplexed_async_connection())
-            .await
-            .map_err(|_| ReplayStoreError::Unavailable("connecting to Redis timed out".into()))?
-            .map_err(|e| ReplayStoreError::Unavailable(format!("cannot connect to Redis: {e}")))?;
-        *slot = Some(connection.clone());
-        Ok(connection)
-    }
-
     async fn insert(&self, key: ReplayKey, lifetime: Duration) -> Result<bool, ReplayStoreError> {
-        let mut connection = self.connection().await?;
         let millis = u64::try_from(lifetime.as_millis()).unwrap_or(u64::MAX).max(1);
         let mut set = redis::cmd("SET");
         set.arg(format!("{}{}", self.prefix, key.to_hex())).arg(1).arg("NX").arg("PX").arg(millis);
-        let answer = tokio::time::timeout(self.timeout, set.query_async::<Option<String>>(&mut connection)).await;
-        match answer {
-            Ok(Ok(Some(_))) => Ok(true),
-            Ok(Ok(None)) => Ok(false),
-            Ok(Err(e)) => {
-                *self.connection.lock().await = None;
-                Err(ReplayStoreError::Unavailable(format!("Redis refused SET NX: {e}")))
-            }
-            Err(_) => {
-                *self.connection.lock().await = None;
-                Err(ReplayStoreError::Unavailable("a Redis command timed out".into()))
-            }
+        match self.link.query::<Option<String>>(&set).await {
+            Ok(Some(_)) => Ok(true),
+            Ok(None) => Ok(false),
+            Err(reason) => Err(ReplayStoreError::Unavailable(reason)),
         }
     }
 }
@@ -112,11 +76,10 @@ impl ReplayStore for RedisReplayStore {
 impl fmt::Debug for RedisReplayStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The URL may hold a password: only where it points.
-        let info = self.client.get_connection_info();
         f.debug_struct("RedisReplayStore")
-            .field("server", &info.addr().to_string())
+            .field("server", &self.link.server())
             .field("prefix", &self.prefix)
-            .field("timeout", &self.timeout)
+            .field("timeout", &self.link.timeout)
             .finish_non_exhaustive()
     }
 }

@@ -309,6 +309,8 @@ struct Inner {
     signed: bool,
     allow_missing_audience: bool,
     cache: Option<Cache<[u8; 32], Arc<Entry>, EntryWeight>>,
+    #[cfg(feature = "redis")]
+    shared: Option<SharedIntrospectionCache>,
     max_age: Duration,
     inactive_ttl: Duration,
     requests: AtomicU64,
@@ -331,6 +333,8 @@ pub struct IntrospectionBuilder {
     capacity: u64,
     connect_timeout: Duration,
     timeout: Duration,
+    #[cfg(feature = "redis")]
+    shared: Option<SharedIntrospectionCache>,
 }
 
 enum EndpointSpec {
@@ -461,6 +465,17 @@ impl Introspection {
             // Only `entry` with a timeout and a removing action give these.
             EntryResult::Timeout | EntryResult::Removed(..) => return Err(Error::IntrospectionUnavailable),
         };
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.inner.shared
+            && let Some((json, left)) = shared.get(&key).await
+        {
+            let result = check(&json);
+            let lifetime = self.lifetime(&result, now, &expires_at).min(left);
+            if !lifetime.is_zero() {
+                let _ = guard.insert(Arc::new(Entry { answer: Some(json), expires: Instant::now() + lifetime }));
+            }
+            return result;
+        }
         let answer = match self.ask(token, issuer).await {
             Ok(a) => open(a).await.map_err(Fault::Answer),
             Err(fault) => Err(fault),
@@ -473,18 +488,30 @@ impl Introspection {
             }
         };
         let result = check(&json);
-        let lifetime = match &result {
-            Ok(token) => {
-                let left = u64::try_from(expires_at(token).saturating_sub(now)).unwrap_or(0);
-                self.inner.max_age.min(Duration::from_secs(left))
-            }
-            Err(_) => self.inner.inactive_ttl,
-        };
+        let lifetime = self.lifetime(&result, now, &expires_at);
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.inner.shared
+            && !lifetime.is_zero()
+        {
+            shared.put(&key, &json, lifetime).await;
+        }
         if !lifetime.is_zero() {
             let _ = guard.insert(Arc::new(Entry { answer: Some(json), expires: Instant::now() + lifetime }));
         }
         // Otherwise the guard is dropped: a request waiting for it asks again.
         result
+    }
+
+    /// How long an answer may be reused: an active token's until its `exp`
+    /// or the max age, whichever is sooner; any other for the inactive TTL.
+    fn lifetime<T>(&self, result: &Result<T, Error>, now: i64, expires_at: impl Fn(&T) -> i64) -> Duration {
+        match result {
+            Ok(token) => {
+                let left = u64::try_from(expires_at(token).saturating_sub(now)).unwrap_or(0);
+                self.inner.max_age.min(Duration::from_secs(left))
+            }
+            Err(_) => self.inner.inactive_ttl,
+        }
     }
 
     /// The 503 for a fault, logged.
@@ -638,6 +665,144 @@ fn introspection_endpoint(issuer: &str, from: &Url, body: &[u8], signed: bool) -
     Ok(url)
 }
 
+/// Introspection answers shared by every instance of an API through Redis
+/// (features `remote` and `redis`), so that a token is introspected once per
+/// cache lifetime across the fleet, not once per instance.
+///
+/// Each instance still keeps its own memory cache in front of it. Entries
+/// are keyed by the SHA-256 of the token, expire with the answer's own
+/// lifetime (never longer than `cache_max_age`, so the revocation bound
+/// holds across instances), and carry an HMAC-SHA256 tag under a secret
+/// the instances share: whoever can write to Redis still cannot make an
+/// instance accept an answer it did not store (an entry whose tag does not
+/// verify is ignored, and logged). When Redis cannot be reached, the
+/// endpoint is asked instead (and the failure logged): Redis is only a
+/// cache.
+///
+/// ```no_run
+/// use tokenkind::remote::{ClientAuth, Introspection, SharedIntrospectionCache};
+///
+/// // 32 random bytes or more, the same on every instance (from your secret store).
+/// let secret = std::env::var("INTROSPECTION_CACHE_KEY")?;
+/// let shared = SharedIntrospectionCache::new("redis://127.0.0.1:6379/", secret.as_bytes())?;
+/// let introspection = Introspection::discover("https://issuer.example")
+///     .client_auth(ClientAuth::client_secret_basic("my-api", "s3cr3t"))
+///     .shared_cache(shared)
+///     .build()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[cfg(feature = "redis")]
+pub struct SharedIntrospectionCache {
+    link: crate::redis_link::RedisLink,
+    tag_key: aws_lc_rs::hmac::Key,
+    prefix: String,
+}
+
+#[cfg(feature = "redis")]
+impl SharedIntrospectionCache {
+    /// The shortest secret accepted: 32 bytes.
+    pub const MIN_SECRET_LEN: usize = 32;
+
+    /// A cache in the Redis server at `url`, its entries tagged with
+    /// `secret` (at least 32 bytes, the same on every instance).
+    ///
+    /// # Errors
+    /// [`ConfigError::Url`] for a URL that is not `redis://` or `rediss://`;
+    /// [`ConfigError::Invalid`] for a secret shorter than 32 bytes.
+    pub fn new(url: &str, secret: &[u8]) -> Result<Self, ConfigError> {
+        if secret.len() < Self::MIN_SECRET_LEN {
+            return Err(ConfigError::Invalid("the shared introspection cache's secret must be at least 32 bytes"));
+        }
+        Ok(Self {
+            link: crate::redis_link::RedisLink::open(url)?,
+            tag_key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret),
+            prefix: "tokenkind:introspection:".to_owned(),
+        })
+    }
+
+    /// The key prefix (default `tokenkind:introspection:`): APIs that must
+    /// not share answers use different prefixes (or secrets).
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// How long one Redis command may take before the endpoint is asked
+    /// instead (default 1 s, at least 1 ms).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.link.timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    fn redis_key(&self, key: &[u8; 32]) -> String {
+        use core::fmt::Write as _;
+        let mut name = self.prefix.clone();
+        for b in key {
+            let _ = write!(name, "{b:02x}");
+        }
+        name
+    }
+
+    fn tag(&self, key: &[u8; 32], json: &[u8]) -> aws_lc_rs::hmac::Tag {
+        let mut context = aws_lc_rs::hmac::Context::with_key(&self.tag_key);
+        context.update(key);
+        context.update(json);
+        context.sign()
+    }
+
+    /// A stored answer whose tag verifies, and how long it has left.
+    async fn get(&self, key: &[u8; 32]) -> Option<(Box<[u8]>, Duration)> {
+        let name = self.redis_key(key);
+        let mut pipeline = redis::pipe();
+        pipeline.get(&name).cmd("PTTL").arg(&name);
+        let (value, left): (Option<Vec<u8>>, i64) = match self.link.query_pipeline(&pipeline).await {
+            Ok(found) => found,
+            Err(reason) => {
+                tracing::warn!(reason, server = self.link.server(), "the shared introspection cache cannot answer");
+                return None;
+            }
+        };
+        let value = value?;
+        let left = Duration::from_millis(u64::try_from(left).ok()?);
+        let (tag, json) = value.split_at_checked(32)?;
+        // Constant-time comparison.
+        if aws_lc_rs::hmac::verify(&self.tag_key, &[key.as_slice(), json].concat(), tag).is_err() {
+            tracing::warn!(server = self.link.server(), "a shared introspection cache entry has a wrong tag: ignored");
+            return None;
+        }
+        Some((json.into(), left))
+    }
+
+    /// Stores an answer for `lifetime`.
+    async fn put(&self, key: &[u8; 32], json: &[u8], lifetime: Duration) {
+        let mut value = self.tag(key, json).as_ref().to_vec();
+        value.extend_from_slice(json);
+        let millis = u64::try_from(lifetime.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut set = redis::cmd("SET");
+        set.arg(self.redis_key(key)).arg(value).arg("PX").arg(millis);
+        if let Err(reason) = self.link.query::<()>(&set).await {
+            tracing::warn!(
+                reason,
+                server = self.link.server(),
+                "the shared introspection cache cannot store an answer"
+            );
+        }
+    }
+}
+
+#[cfg(feature = "redis")]
+impl fmt::Debug for SharedIntrospectionCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the URL's password or the secret.
+        f.debug_struct("SharedIntrospectionCache")
+            .field("server", &self.link.server())
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
 impl IntrospectionBuilder {
     fn new(endpoint: EndpointSpec) -> Self {
         Self {
@@ -650,6 +815,8 @@ impl IntrospectionBuilder {
             capacity: DEFAULT_CACHE_CAPACITY_BYTES,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
+            #[cfg(feature = "redis")]
+            shared: None,
         }
     }
 
@@ -712,6 +879,15 @@ impl IntrospectionBuilder {
         self
     }
 
+    /// Shares answers with every instance of the API through Redis
+    /// (features `remote` and `redis`), behind this instance's memory cache:
+    /// see [`SharedIntrospectionCache`]. Ignored when `cache_max_age` is zero.
+    #[cfg(feature = "redis")]
+    pub fn shared_cache(mut self, cache: SharedIntrospectionCache) -> Self {
+        self.shared = Some(cache);
+        self
+    }
+
     /// Checks the configuration.
     ///
     /// # Errors
@@ -755,6 +931,8 @@ impl IntrospectionBuilder {
                 signed: self.signed,
                 allow_missing_audience: self.allow_missing_audience,
                 cache,
+                #[cfg(feature = "redis")]
+                shared: self.shared,
                 max_age: self.max_age,
                 inactive_ttl: self.inactive_ttl,
                 requests: AtomicU64::new(0),

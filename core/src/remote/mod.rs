@@ -52,6 +52,8 @@ use reqwest::Url;
 
 use self::cache::{Shared, Why};
 pub use self::fetch::MAX_RESPONSE_BYTES;
+#[cfg(feature = "redis")]
+pub use self::introspection::SharedIntrospectionCache;
 pub use self::introspection::{ClientAuth, ClientKey, Introspection, IntrospectionBuilder};
 use crate::error::{ConfigError, Echo, Error};
 use crate::keys::KeySet;
