@@ -34,6 +34,7 @@ pub use crate::verify::{
     AccessTokenVerifier, AccessTokenVerifierBuilder, Clock, IdTokenVerifier, IdTokenVerifierBuilder, IssuerRouter,
     Nonce, Profile, RoleSource,
 };
+pub use crate::verify::{LogoutToken, LogoutTokenVerifier, LogoutTokenVerifierBuilder};
 
 /// Derives [`Scopes`] for a fieldless enum: one `#[scope("...")]` per variant.
 ///

@@ -16,6 +16,7 @@ pub(crate) mod dpop_proof;
 mod id;
 mod issuers;
 pub(crate) mod jws;
+mod logout;
 mod payload;
 mod profile;
 mod resolver;
@@ -31,6 +32,7 @@ pub use self::access::{AccessTokenVerifier, AccessTokenVerifierBuilder};
 pub use self::diagnose::{Check, Diagnosis, Outcome, Rule};
 pub use self::id::{IdTokenVerifier, IdTokenVerifierBuilder, Nonce};
 pub use self::issuers::{IssuerRouter, IssuerVerifier};
+pub use self::logout::{BACKCHANNEL_LOGOUT_EVENT, LogoutToken, LogoutTokenVerifier, LogoutTokenVerifierBuilder};
 pub use self::profile::Profile;
 #[doc(hidden)]
 pub use self::profile::{Classification, TokenKind, classify};
