@@ -7,6 +7,8 @@
 extern crate self as tokenkind;
 
 pub mod claims;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod error;
 pub mod http;
 pub mod keys;
