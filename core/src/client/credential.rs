@@ -115,7 +115,9 @@ impl fmt::Debug for OpaqueAccessToken {
 
 /// A refresh token (RFC 6749 §1.5, §6): opaque like the access token, and
 /// sent only to the token endpoint that issued it, never to an API (it is
-/// not an [`ApiCredential`]). No string view; `Debug` is redacted.
+/// not an [`ApiCredential`]): its one use is
+/// [`refresh_request_body`](Self::refresh_request_body) (or oauth2's refresh
+/// request). No string view; `Debug` is redacted.
 ///
 /// ```
 /// # use tokenkind::client::TokenResponse;
@@ -134,6 +136,33 @@ pub struct RefreshToken(Box<str>);
 impl RefreshToken {
     pub(super) fn new(token: &str) -> Self {
         Self(token.into())
+    }
+
+    /// The body of a refresh request to the token endpoint that issued the
+    /// token (RFC 6749 §6), `application/x-www-form-urlencoded`:
+    /// `grant_type=refresh_token&refresh_token=…`, and `scope` when given
+    /// (at most what was granted). Authenticate the client as for the code
+    /// exchange; the answer is a [`TokenResponse`](super::TokenResponse).
+    ///
+    /// ```
+    /// # use tokenkind::client::TokenResponse;
+    /// # use tokenkind::{NoClaims, Nonce};
+    /// # let dev = tokenkind::dev::DevIssuer::new();
+    /// # let verifier = dev.id_token_verifier::<NoClaims>().build()?;
+    /// # let body = dev.token_response().nonce("n").json();
+    /// # let login = TokenResponse::from_json(body.as_bytes())?.verify(&verifier, Nonce::Expected("n"))?;
+    /// let body = login.tokens().refresh_token().unwrap().refresh_request_body(Some("read:messages"));
+    /// assert!(body.starts_with("grant_type=refresh_token&refresh_token="));
+    /// assert!(body.ends_with("&scope=read%3Amessages"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn refresh_request_body(&self, scope: Option<&str>) -> String {
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        body.append_pair("grant_type", "refresh_token").append_pair("refresh_token", &self.0);
+        if let Some(scope) = scope {
+            body.append_pair("scope", scope);
+        }
+        body.finish()
     }
 
     /// The token for [`oauth2`'s refresh request](::oauth2::Client::exchange_refresh_token),

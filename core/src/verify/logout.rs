@@ -36,9 +36,9 @@ pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/back
 /// let token = logout.verify(&raw)?;
 /// assert_eq!(token.session_id(), Some("08a5019c"));
 ///
-/// // An ID token is never a logout token.
-/// let id_token = dev.id_token().nonce("n-0S6").sign();
-/// assert!(matches!(logout.verify(&id_token), Err(Error::NotLogoutToken { .. })));
+/// // An ID token is never a logout token: typed `JWT`, or without `events`.
+/// let id_token = dev.id_token().nonce("n-0S6").header_typ(None).sign();
+/// assert_eq!(logout.verify(&id_token).unwrap_err(), Error::NotLogoutToken { reason: "it carries no `events`" });
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct LogoutTokenVerifier {
