@@ -218,3 +218,13 @@ fn builder_refuses_an_empty_client_id() {
         tokenkind::ConfigError::Empty("client ID")
     );
 }
+
+#[tokio::test]
+async fn verify_async_verifies_the_same() {
+    let (dev, v) = setup();
+    assert_eq!(v.verify_async(&token(&dev).sign()).await.unwrap().subject(), Some("dev-user"));
+    assert_eq!(
+        v.verify_async(&token(&dev).nonce("n").sign()).await.unwrap_err(),
+        Error::NotLogoutToken { reason: "it carries `nonce`, as ID tokens do" }
+    );
+}

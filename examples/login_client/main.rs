@@ -72,8 +72,11 @@ struct App {
     resource: Option<Arc<str>>,
     messages_api: Arc<str>,
     cookie_key: hmac::Key,
+    /// Logins under way, by `state`. In memory for the example: an
+    /// application keeps them in its session store, with an expiry.
     pending: Arc<Mutex<HashMap<String, PendingLogin>>>,
-    /// Session id → the access token, which never leaves the server.
+    /// Session id → the access token, which never leaves the server (in
+    /// memory for the example, without expiry).
     sessions: Arc<Mutex<HashMap<String, OpaqueAccessToken>>>,
 }
 
@@ -108,6 +111,8 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     })
 }
 
+/// `SameSite=Lax`: the cookies come back on the provider's redirect to
+/// `/callback`. Served over https, add `Secure`.
 fn set_cookie(name: &str, value: &str) -> String {
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax")
 }
