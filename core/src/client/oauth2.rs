@@ -1,4 +1,4 @@
-//! The authorization-code exchange with the [`oauth2`](::oauth2) crate
+//! The authorization-code exchange with the [oauth2](https://docs.rs/oauth2/5) crate
 //! (feature `oauth2`): oauth2 builds the authorization URL (PKCE, `state`)
 //! and sends the token request (client authentication, `code_verifier`,
 //! `redirect_uri`); tokenkind reads the answer into a [`TokenResponse`],
