@@ -8,6 +8,14 @@ use http::HeaderValue;
 
 /// How the access token must be presented (RFC 6749 §7.1): the response's
 /// `token_type`, compared without regard to case.
+///
+/// ```
+/// use tokenkind::client::{TokenResponse, TokenType};
+/// let tokens = TokenResponse::from_json(br#"{"access_token":"Kz~8","token_type":"dpop"}"#)?.without_login()?;
+/// assert_eq!(tokens.access_token().token_type(), TokenType::Dpop);
+/// assert_eq!(tokens.access_token().authorization_header(), "DPoP Kz~8");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TokenType {

@@ -42,6 +42,15 @@ use ::oauth2::{AsyncHttpClient, CodeTokenRequest, ErrorResponse, HttpRequest, Ht
 use super::{TokenResponse, TokenResponseError};
 
 /// Why an authorization-code exchange failed.
+///
+/// ```
+/// use tokenkind::client::TokenResponseError;
+/// use tokenkind::client::oauth2::ExchangeError;
+/// let status = ExchangeError::Status(502);
+/// assert_eq!(status.to_string(), "the token endpoint answered with status 502");
+/// let refused = ExchangeError::Response(TokenResponseError::MissingMember { member: "token_type" });
+/// assert_eq!(refused.to_string(), "the token response lacks the member `token_type`");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExchangeError {
@@ -65,7 +74,19 @@ pub enum ExchangeError {
 /// with [`TokenResponse::from_json`]: a 200 answer must be a token
 /// response; any other status is read for an RFC 6749 §5.2 error
 /// ([`TokenResponseError::Refused`]), else reported as
-/// [`ExchangeError::Status`].
+/// [`ExchangeError::Status`]. See the [module](self) for the whole flow.
+///
+/// ```no_run
+/// # use oauth2::basic::BasicClient;
+/// # use oauth2::{AuthorizationCode, ClientId, TokenUrl};
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// let client = BasicClient::new(ClientId::new("web-app".into()))
+///     .set_token_uri(TokenUrl::new("https://issuer.example/token".into())?);
+/// let http = tokenkind::client::oauth2::ReqwestClient::new(reqwest::Client::new());
+/// let response =
+///     tokenkind::client::oauth2::exchange_code(client.exchange_code(AuthorizationCode::new("code".into())), &http).await?;
+/// # Ok(()) }
+/// ```
 ///
 /// # Errors
 /// An [`ExchangeError`].

@@ -16,9 +16,25 @@ use crate::token::IdToken;
 use crate::verify::{IdTokenVerifier, Nonce};
 
 /// The largest token response body read: 256 KiB.
+///
+/// ```
+/// use tokenkind::client::{MAX_RESPONSE_LEN, TokenResponse, TokenResponseError};
+/// let huge = vec![b' '; MAX_RESPONSE_LEN + 1];
+/// assert_eq!(
+///     TokenResponse::from_json(&huge).unwrap_err(),
+///     TokenResponseError::TooLarge { len: MAX_RESPONSE_LEN + 1, max: MAX_RESPONSE_LEN },
+/// );
+/// ```
 pub const MAX_RESPONSE_LEN: usize = 256 * 1024;
 
 /// Why a token response was refused.
+///
+/// ```
+/// use tokenkind::client::{TokenResponse, TokenResponseError};
+/// let error = TokenResponse::from_json(br#"{"token_type":"Bearer"}"#).unwrap_err();
+/// assert_eq!(error, TokenResponseError::MissingMember { member: "access_token" });
+/// assert_eq!(error.to_string(), "the token response lacks the member `access_token`");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TokenResponseError {
@@ -79,6 +95,18 @@ pub enum TokenResponseError {
 /// gives nothing out until [`verify`](Self::verify) (with OpenID Connect)
 /// or [`without_login`](Self::without_login) (plain OAuth 2.0). Its `Debug`
 /// shows no token.
+///
+/// ```
+/// use tokenkind::client::TokenResponse;
+/// # let dev = tokenkind::dev::DevIssuer::new();
+/// # let body = dev.token_response().scope("read:messages").json();
+/// let response = TokenResponse::from_json(body.as_bytes())?;
+/// assert_eq!(
+///     format!("{response:?}"),
+///     r#"TokenResponse { token_type: Bearer, has_id_token: true, expires_in: Some(300s), scope: Some("read:messages"), .. }"#,
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct TokenResponse {
     access_token: OpaqueAccessToken,
     id_token: Option<Box<str>>,
@@ -90,6 +118,19 @@ pub struct TokenResponse {
 /// The verified result of a login: the ID token, verified with its nonce
 /// and its `at_hash` checked, and the tokens issued with it. Produced only
 /// by [`TokenResponse::verify`].
+///
+/// ```
+/// # use tokenkind::client::TokenResponse;
+/// # use tokenkind::{NoClaims, Nonce};
+/// # let dev = tokenkind::dev::DevIssuer::new();
+/// # let verifier = dev.id_token_verifier::<NoClaims>().build()?;
+/// # let body = dev.token_response().nonce("n").json();
+/// let login = TokenResponse::from_json(body.as_bytes())?.verify(&verifier, Nonce::Expected("n"))?;
+/// let (id_token, tokens) = login.into_parts();
+/// assert_eq!(id_token.subject(), "dev-user");
+/// assert!(tokens.access_token().authorization_header().is_sensitive());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Login<C: IdClaims = NoClaims> {
     id_token: IdToken<C>,
     tokens: Tokens,
@@ -97,6 +138,16 @@ pub struct Login<C: IdClaims = NoClaims> {
 
 /// The tokens of a token response: the access token (opaque), the refresh
 /// token if any, and what the response states about them.
+///
+/// ```
+/// # use tokenkind::client::TokenResponse;
+/// # let dev = tokenkind::dev::DevIssuer::new();
+/// # let body = dev.token_response().scope("read:messages write:messages").without("id_token").json();
+/// let tokens = TokenResponse::from_json(body.as_bytes())?.without_login()?;
+/// assert_eq!(tokens.expires_in(), Some(std::time::Duration::from_secs(300)));
+/// assert_eq!(tokens.scopes().collect::<Vec<_>>(), ["read:messages", "write:messages"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Tokens {
     access_token: OpaqueAccessToken,
     refresh_token: Option<RefreshToken>,

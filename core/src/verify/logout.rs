@@ -21,6 +21,12 @@ use crate::token::Audience;
 
 /// The member of `events` that makes a token a Back-Channel Logout token
 /// (Back-Channel Logout 1.0 §2.4).
+///
+/// ```
+/// # let dev = tokenkind::dev::DevIssuer::new();
+/// let token = dev.logout_token(); // `events` holds this member, an empty object
+/// assert!(token.claims()["events"].get(tokenkind::verify::BACKCHANNEL_LOGOUT_EVENT).is_some());
+/// ```
 pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
 
 /// Verifies OpenID Connect Back-Channel Logout tokens for one client: the
@@ -52,6 +58,15 @@ struct LogoutConfig {
 }
 
 /// Configures a [`LogoutTokenVerifier`].
+///
+/// ```
+/// use tokenkind::LogoutTokenVerifier;
+/// let logout = LogoutTokenVerifier::builder("https://issuer.example", "my-client-id")
+///     .jwks_uri("https://issuer.example/jwks")
+///     .trusted_audiences(["my-other-client-id"])
+///     .build()?;
+/// # Ok::<(), tokenkind::ConfigError>(())
+/// ```
 #[must_use]
 pub struct LogoutTokenVerifierBuilder {
     common: Common,
@@ -67,6 +82,16 @@ pub struct LogoutTokenVerifierBuilder {
 /// The client should refuse a `jti` it has already seen (Back-Channel Logout
 /// 1.0 §2.6 step 7), for instance by keeping the `jti`s of the last
 /// [`expires_at`](Self::expires_at) window.
+///
+/// ```
+/// # let dev = tokenkind::dev::DevIssuer::new();
+/// # let logout = tokenkind::LogoutTokenVerifier::builder(dev.issuer(), dev.client_id()).keys(dev.key_set()).build()?;
+/// # let raw = dev.logout_token().without("sub").session_id("08a5019c").sign();
+/// let token: tokenkind::LogoutToken = logout.verify(&raw)?;
+/// assert_eq!((token.subject(), token.session_id()), (None, Some("08a5019c")));
+/// assert!(!token.jwt_id().is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct LogoutToken {
     issuer: Arc<str>,
     audience: Audience,
