@@ -75,12 +75,12 @@ fn nonce_mismatch_is_refused() {
     let body = dev.token_response().nonce(NONCE).json();
     assert_eq!(
         read(&body).unwrap().verify(&verifier, Nonce::Expected("another")).unwrap_err(),
-        TokenResponseError::IdToken(Error::NonceMismatch)
+        TokenResponseError::IdTokenRefused(Error::NonceMismatch)
     );
     let without = dev.token_response().json();
     assert_eq!(
         read(&without).unwrap().verify(&verifier, Nonce::Expected(NONCE)).unwrap_err(),
-        TokenResponseError::IdToken(Error::NonceMismatch)
+        TokenResponseError::IdTokenRefused(Error::NonceMismatch)
     );
 }
 
@@ -92,7 +92,7 @@ fn check_access_token_hash() {
     let swapped = dev.token_response().nonce(NONCE).member("access_token", other.clone()).json();
     assert_eq!(
         read(&swapped).unwrap().verify(&verifier, Nonce::Expected(NONCE)).unwrap_err(),
-        TokenResponseError::IdToken(Error::AccessTokenHashMismatch)
+        TokenResponseError::IdTokenRefused(Error::AccessTokenHashMismatch)
     );
     // `at_hash` is optional in the code flow: without it, nothing to compare.
     let unhashed = dev.token_response().nonce(NONCE).without_access_token_hash().member("access_token", other).json();
@@ -106,13 +106,13 @@ fn other_token_kinds_are_refused_as_the_id_token() {
     let body = dev.token_response().member("id_token", logout).without_access_token_hash().json();
     assert_eq!(
         read(&body).unwrap().verify(&verifier, Nonce::NotRequested).unwrap_err(),
-        TokenResponseError::IdToken(Error::SecurityEventToken { reason: "its header `typ` is logout+jwt" })
+        TokenResponseError::IdTokenRefused(Error::SecurityEventToken { reason: "its header `typ` is logout+jwt" })
     );
     let access = dev.access_token().sign();
     let body = dev.token_response().member("id_token", access).json();
     assert_eq!(
         read(&body).unwrap().verify(&verifier, Nonce::NotRequested).unwrap_err(),
-        TokenResponseError::IdToken(Error::AccessTokenAsIdToken { reason: "its header `typ` is at+jwt" })
+        TokenResponseError::IdTokenRefused(Error::AccessTokenAsIdToken { reason: "its header `typ` is at+jwt" })
     );
 }
 
@@ -185,7 +185,7 @@ async fn verify_async_verifies_the_same() {
     assert_eq!(login.id_token().subject(), "dev-user");
     assert_eq!(
         read(&body).unwrap().verify_async(&verifier, Nonce::Expected("x")).await.unwrap_err(),
-        TokenResponseError::IdToken(Error::NonceMismatch)
+        TokenResponseError::IdTokenRefused(Error::NonceMismatch)
     );
 }
 

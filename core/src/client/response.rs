@@ -88,7 +88,7 @@ pub enum TokenResponseError {
     /// The ID token was refused, or its `at_hash` does not match the access
     /// token ([`Error::AccessTokenHashMismatch`]).
     #[error("the token response's ID token was refused: {0}")]
-    IdToken(#[source] Error),
+    IdTokenRefused(#[source] Error),
 }
 
 /// A token endpoint's successful response, read but not yet verified: it
@@ -212,14 +212,14 @@ impl TokenResponse {
     /// let response = TokenResponse::from_json(body.as_bytes())?;
     /// assert_eq!(
     ///     response.verify(&verifier, Nonce::Expected("another")).err(),
-    ///     Some(TokenResponseError::IdToken(Error::NonceMismatch)),
+    ///     Some(TokenResponseError::IdTokenRefused(Error::NonceMismatch)),
     /// );
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
     /// # Errors
     /// [`TokenResponseError::MissingMember`] without `id_token`;
-    /// [`TokenResponseError::IdToken`] with the ID token's refusal, or
+    /// [`TokenResponseError::IdTokenRefused`] with the ID token's refusal, or
     /// [`Error::AccessTokenHashMismatch`].
     pub fn verify<C: IdClaims>(
         self,
@@ -227,7 +227,7 @@ impl TokenResponse {
         nonce: Nonce<'_>,
     ) -> Result<Login<C>, TokenResponseError> {
         let raw = self.id_token.as_deref().ok_or(TokenResponseError::MissingMember { member: "id_token" })?;
-        let id_token = verifier.verify(raw, nonce).map_err(TokenResponseError::IdToken)?;
+        let id_token = verifier.verify(raw, nonce).map_err(TokenResponseError::IdTokenRefused)?;
         self.login(id_token)
     }
 
@@ -244,7 +244,7 @@ impl TokenResponse {
         nonce: Nonce<'_>,
     ) -> Result<Login<C>, TokenResponseError> {
         let raw = self.id_token.as_deref().ok_or(TokenResponseError::MissingMember { member: "id_token" })?;
-        let id_token = verifier.verify_async(raw, nonce).await.map_err(TokenResponseError::IdToken)?;
+        let id_token = verifier.verify_async(raw, nonce).await.map_err(TokenResponseError::IdTokenRefused)?;
         self.login(id_token)
     }
 
@@ -446,7 +446,7 @@ fn check_access_token_hash<C: IdClaims>(
     if id_token.at_hash.is_none() {
         return Ok(());
     }
-    id_token.verify_access_token_hash(access_token.secret()).map_err(TokenResponseError::IdToken)
+    id_token.verify_access_token_hash(access_token.secret()).map_err(TokenResponseError::IdTokenRefused)
 }
 
 /// The members of the response object, as raw JSON, each name once.
