@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
 use serde_json::{Value, json};
 use tokenkind::client::{SendAccessToken as _, TokenResponse, TokenResponseError, TokenType};
 use tokenkind::dev::DevIssuer;
@@ -134,6 +135,12 @@ fn token_type_is_compared_without_case_and_limited_to_bearer_and_dpop() {
     let login = read(&body).unwrap().verify(&verifier, Nonce::Expected(NONCE)).unwrap();
     assert_eq!(login.access_token().token_type(), TokenType::Dpop);
     assert_eq!(login.access_token().authorization_header(), format!("DPoP {}", member(&body, "access_token")).as_str());
+    // The proof of a DPoP-bound token names it by hash (RFC 9449 §4.2).
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, member(&body, "access_token").as_bytes());
+    assert_eq!(
+        login.access_token().dpop_ath(),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
+    );
     let bearer = dev.token_response().member("token_type", "BEARER").json();
     assert_eq!(read(&bearer).unwrap().without_login().err(), Some(TokenResponseError::UnexpectedIdToken));
     match read(&dev.token_response().member("token_type", "mac").json()) {

@@ -4,6 +4,7 @@
 
 use core::fmt;
 
+use base64::Engine as _;
 use http::HeaderValue;
 
 /// How the access token must be presented (RFC 6749 §7.1): the response's
@@ -107,6 +108,22 @@ impl OpaqueAccessToken {
     /// ```
     pub fn authorization_header(&self) -> HeaderValue {
         self.header.clone()
+    }
+
+    /// The `ath` claim of a DPoP proof sent with this token (RFC 9449
+    /// §4.2): base64url of the SHA-256 of the token. A DPoP-bound token
+    /// ([`TokenType::Dpop`]) is accepted only with a proof that names it
+    /// this way; the hash does not reveal the token.
+    ///
+    /// ```
+    /// use tokenkind::client::TokenResponse;
+    /// let tokens = TokenResponse::from_json(br#"{"access_token":"Kz~8qTg","token_type":"DPoP"}"#)?.without_login()?;
+    /// assert_eq!(tokens.access_token().dpop_ath(), "4sv2QBO6ua7jeDqtD4pB_8fopN2Q1wxRdnM3n51YM04");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn dpop_ath(&self) -> String {
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, self.token.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
     }
 
     /// The token itself, for the `at_hash` check; never public.
