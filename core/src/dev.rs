@@ -194,6 +194,40 @@ impl DevIssuer {
         claims.insert("exp".into(), json!(now + 300));
         TokenBuilder { issuer: self, alg: None, typ: Some("JWT".into()), kid: Some(self.kid.clone()), claims }
     }
+
+    /// Starts an OpenID Connect Back-Channel Logout token (Back-Channel
+    /// Logout 1.0 §2.4): header `typ: logout+jwt`; `iss`, `sub`
+    /// (`dev-user`), `aud` (the client ID), `iat` now, `exp` in two minutes,
+    /// a random `jti`, and `events` with the back-channel-logout member.
+    pub fn logout_token(&self) -> TokenBuilder<'_> {
+        let now = now();
+        let mut claims = Map::new();
+        claims.insert("iss".into(), json!(self.issuer));
+        claims.insert("sub".into(), json!("dev-user"));
+        claims.insert("aud".into(), json!(self.client_id));
+        claims.insert("iat".into(), json!(now));
+        claims.insert("exp".into(), json!(now + 120));
+        claims.insert("jti".into(), json!(random_id(&SystemRandom::new(), 12)));
+        claims.insert("events".into(), json!({ crate::verify::BACKCHANNEL_LOGOUT_EVENT: {} }));
+        TokenBuilder { issuer: self, alg: None, typ: Some("logout+jwt".into()), kid: Some(self.kid.clone()), claims }
+    }
+
+    /// Starts a token endpoint response (RFC 6749 §5.1, OpenID Connect Core
+    /// §3.1.3.3), as the issuer would answer an authorization code: an
+    /// access token for the API (as [`DevIssuer::access_token`]), an ID
+    /// token for the client with `at_hash` (and `nonce`, when set),
+    /// `token_type` `Bearer`, `expires_in` 300, a random `refresh_token`.
+    pub fn token_response(&self) -> TokenResponseBuilder<'_> {
+        TokenResponseBuilder {
+            issuer: self,
+            subject: "dev-user".into(),
+            scope: String::new(),
+            nonce: None,
+            at_hash: true,
+            members: Map::new(),
+            removed: Vec::new(),
+        }
+    }
 }
 
 impl Default for DevIssuer {
@@ -238,6 +272,11 @@ impl TokenBuilder<'_> {
     /// Sets `nonce`.
     pub fn nonce(self, nonce: &str) -> Self {
         self.claim("nonce", nonce)
+    }
+
+    /// Sets `sid`, the provider session (ID tokens, logout tokens).
+    pub fn session_id(self, sid: &str) -> Self {
+        self.claim("sid", sid)
     }
 
     /// Sets `at_hash` for `access_token` (OpenID Connect Core §3.1.3.6),
@@ -324,6 +363,83 @@ impl TokenBuilder<'_> {
     /// The claims as they will be signed.
     pub fn claims(&self) -> &Map<String, Value> {
         &self.claims
+    }
+}
+
+/// A token endpoint response being minted; finish with [`TokenResponseBuilder::json`].
+#[must_use]
+pub struct TokenResponseBuilder<'a> {
+    issuer: &'a DevIssuer,
+    subject: String,
+    scope: String,
+    nonce: Option<String>,
+    at_hash: bool,
+    members: Map<String, Value>,
+    removed: Vec<String>,
+}
+
+impl TokenResponseBuilder<'_> {
+    /// Sets `sub` of both tokens.
+    pub fn subject(mut self, sub: &str) -> Self {
+        sub.clone_into(&mut self.subject);
+        self
+    }
+
+    /// Sets the access token's `scope` and the response's `scope` member.
+    pub fn scope(mut self, scope: &str) -> Self {
+        scope.clone_into(&mut self.scope);
+        self
+    }
+
+    /// Sets the ID token's `nonce`.
+    pub fn nonce(mut self, nonce: &str) -> Self {
+        self.nonce = Some(nonce.to_owned());
+        self
+    }
+
+    /// Leaves `at_hash` out of the ID token.
+    pub fn without_access_token_hash(mut self) -> Self {
+        self.at_hash = false;
+        self
+    }
+
+    /// Sets a member of the response to any JSON value (after the tokens
+    /// are minted: replacing `access_token` breaks the ID token's `at_hash`).
+    pub fn member(mut self, name: &str, value: impl Into<Value>) -> Self {
+        self.members.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// Removes a member of the response.
+    pub fn without(mut self, name: &str) -> Self {
+        self.removed.push(name.to_owned());
+        self
+    }
+
+    /// Mints the tokens and writes the response body.
+    pub fn json(self) -> String {
+        let access_token = self.issuer.access_token().subject(&self.subject).scope(&self.scope).sign();
+        let mut id_token = self.issuer.id_token().subject(&self.subject);
+        if let Some(nonce) = &self.nonce {
+            id_token = id_token.nonce(nonce);
+        }
+        if self.at_hash {
+            id_token = id_token.access_token_hash(&access_token);
+        }
+        let mut body = Map::new();
+        body.insert("access_token".into(), json!(access_token));
+        body.insert("token_type".into(), json!("Bearer"));
+        body.insert("expires_in".into(), json!(300));
+        body.insert("refresh_token".into(), json!(random_id(&SystemRandom::new(), 16)));
+        if !self.scope.is_empty() {
+            body.insert("scope".into(), json!(self.scope));
+        }
+        body.insert("id_token".into(), json!(id_token.sign()));
+        body.extend(self.members);
+        for name in &self.removed {
+            body.remove(name);
+        }
+        Value::Object(body).to_string()
     }
 }
 

@@ -205,6 +205,17 @@ pub enum Error {
         /// The rule that identified it.
         reason: &'static str,
     },
+    /// The token is not a Back-Channel Logout token: it lacks what makes one
+    /// (`events` with the back-channel-logout member, `sid` or `sub`) or
+    /// carries what a logout token never does (`nonce`), so it may be an ID
+    /// token (Back-Channel Logout 1.0 §2.4, §2.6).
+    #[error(
+        "the token is not a logout token ({reason}); a logout token only ends a session, and an ID token never does"
+    )]
+    NotLogoutToken {
+        /// The rule that refused it.
+        reason: &'static str,
+    },
     /// An access token was presented where an ID token is required.
     #[error("an access token was presented where an ID token is required ({reason})")]
     AccessTokenAsIdToken {

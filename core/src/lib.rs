@@ -7,6 +7,8 @@
 extern crate self as tokenkind;
 
 pub mod claims;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod error;
 pub mod http;
 pub mod keys;
@@ -36,6 +38,7 @@ pub use crate::verify::{
     AccessTokenVerifier, AccessTokenVerifierBuilder, Clock, IdTokenVerifier, IdTokenVerifierBuilder, IssuerRouter,
     Nonce, Profile, RoleSource,
 };
+pub use crate::verify::{LogoutToken, LogoutTokenVerifier, LogoutTokenVerifierBuilder};
 
 /// Derives [`Scopes`] for a fieldless enum: one `#[scope("...")]` per variant.
 ///

@@ -93,6 +93,16 @@ function configuration(keys) {
         redirect_uris: ['http://127.0.0.1/callback'],
         id_token_signed_response_alg: 'RS256',
       },
+      // The login_client example: a loopback redirect URI, whose port may
+      // vary for a native client (RFC 8252 §7.3).
+      {
+        client_id: 'login-client',
+        client_secret: 'login-client-secret',
+        application_type: 'native',
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1/callback'],
+      },
     ],
     jwks: { keys },
     cookies: { keys: ['tokenkind-test-cookie-key'] },

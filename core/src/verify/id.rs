@@ -215,18 +215,7 @@ impl<C: IdClaims> IdTokenVerifier<C> {
     /// `aud` is required and must contain the client ID; every other
     /// audience must be explicitly trusted (§3.1.3.7 step 3).
     fn check_audience(&self, r: &payload::Registered<'_>) -> Result<Audience, Error> {
-        let aud = require("aud", payload::audience(r.aud.as_ref())?)?;
-        if !aud.contains(&self.inner.client_id) {
-            return Err(Error::WrongAudience { expected: self.inner.client_id.clone() });
-        }
-        let untrusted = aud
-            .iter()
-            .find(|a| *a != &*self.inner.client_id && !self.inner.trusted_audiences.iter().any(|t| &**t == *a))
-            .map(Echo::new);
-        match untrusted {
-            Some(found) => Err(Error::UntrustedAudience { found }),
-            None => Ok(aud),
-        }
+        check_client_audience(&self.inner.client_id, &self.inner.trusted_audiences, r)
     }
 
     /// `azp`, when present, must be the client ID; with several audiences it
@@ -335,6 +324,25 @@ pub(super) fn check_kind(typ: Option<&str>, p: &Payload<'_>) -> Result<(), Error
         return Err(Error::AccessTokenAsIdToken { reason: "it carries `scp`" });
     }
     Ok(())
+}
+
+/// `aud` is required and must contain `client_id`; every other audience
+/// must be in `trusted` (OpenID Connect Core §3.1.3.7 step 3; Back-Channel
+/// Logout 1.0 §2.6 step 3 checks a logout token's `aud` the same way).
+pub(super) fn check_client_audience(
+    client_id: &str,
+    trusted: &[Box<str>],
+    r: &payload::Registered<'_>,
+) -> Result<Audience, Error> {
+    let aud = require("aud", payload::audience(r.aud.as_ref())?)?;
+    if !aud.contains(client_id) {
+        return Err(Error::WrongAudience { expected: client_id.into() });
+    }
+    let untrusted = aud.iter().find(|a| *a != client_id && !trusted.iter().any(|t| &**t == *a)).map(Echo::new);
+    match untrusted {
+        Some(found) => Err(Error::UntrustedAudience { found }),
+        None => Ok(aud),
+    }
 }
 
 /// The nonce must equal the one sent (§3.1.3.7 step 11).

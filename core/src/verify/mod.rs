@@ -18,6 +18,7 @@ mod id;
 mod introspected;
 mod issuers;
 pub(crate) mod jws;
+mod logout;
 mod payload;
 mod profile;
 mod resolver;
@@ -34,6 +35,7 @@ pub use self::diagnose::{Check, Diagnosis, Outcome, Rule};
 pub use self::id::{IdTokenVerifier, IdTokenVerifierBuilder, Nonce};
 pub use self::introspected::Introspect;
 pub use self::issuers::{IssuerRouter, IssuerVerifier};
+pub use self::logout::{BACKCHANNEL_LOGOUT_EVENT, LogoutToken, LogoutTokenVerifier, LogoutTokenVerifierBuilder};
 pub use self::profile::Profile;
 #[doc(hidden)]
 pub use self::profile::{Classification, TokenKind, classify};
