@@ -5,7 +5,10 @@
 use core::fmt;
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use arc_swap::{ArcSwapOption, Guard};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -70,7 +73,8 @@ pub(crate) fn verify<'t, W: Walk>(
     w.stop(Rule::Length, check_length(token, max_len))?;
     let (header_b64, payload_b64, signature_b64) = w.stop(Rule::Structure, split(token))?;
     let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-    if let Some(known) = headers.get(header_b64) {
+    let known = headers.get(header_b64);
+    if let Some(known) = known.as_ref().and_then(|k| k.as_deref()) {
         let alg = w.check(Rule::Algorithm, check_allowed(known.alg, allowed))?;
         let (_, key_issuer) = check_signature(w, &alg, known.kid.as_deref(), keys, signing_input, signature_b64)?;
         return Ok(Verified { header: Header { alg, typ: known.typ.clone() }, key_issuer, payload: payload_b64 });
@@ -127,16 +131,34 @@ fn check_signature<W: Walk>(
     }
 }
 
-/// The parsed headers of the last few distinct headers that came with a
-/// valid signature. An issuer signs all its tokens under a handful of
-/// headers, and parsing one is a pure function of its text, so a token whose
-/// header segment is byte for byte a known one skips the parse. Only headers
-/// whose signature verified are kept: tokens nobody signed cannot take the
-/// slots. The slots fill once and are then read without a lock.
-#[derive(Clone, Default)]
-pub(crate) struct HeaderCache([OnceLock<KnownHeader>; 4]);
+/// The parsed headers of recently seen distinct headers that came with a
+/// valid signature. An issuer signs its tokens under a handful of headers
+/// (one per `kid` and `typ`), and parsing one is a pure function of its
+/// text, so a token whose header segment is byte for byte a known one skips
+/// the parse; its algorithm is still checked against the allowlist, its key
+/// looked up and its signature verified.
+///
+/// A fixed table of [`HeaderCache::SETS`] × [`HeaderCache::WAYS`] entries:
+/// memory is bounded whatever the tokens, and a header new to a full set
+/// replaces one of its entries, so after a key rotation the new headers are
+/// remembered too. Only headers whose signature verified are kept: tokens
+/// nobody signed cannot take or evict entries. Readers take no lock: an
+/// entry is an immutable `Arc` swapped in whole (`arc-swap`), and its tag
+/// (a hash of the segment) only says which entry is worth comparing; an
+/// entry is used only when its own segment equals the token's byte for byte.
+pub(crate) struct HeaderCache {
+    slots: Box<[Slot]>,
+    /// Picks the entry a header new to a full set replaces.
+    victim: AtomicUsize,
+}
 
-#[derive(Clone)]
+#[derive(Default)]
+struct Slot {
+    /// The hash of the segment stored in `header` (never 0), or 0 when empty.
+    tag: AtomicU64,
+    header: ArcSwapOption<KnownHeader>,
+}
+
 struct KnownHeader {
     segment: Box<str>,
     alg: Algorithm,
@@ -144,21 +166,84 @@ struct KnownHeader {
     kid: Option<Box<str>>,
 }
 
+impl Default for HeaderCache {
+    fn default() -> Self {
+        Self { slots: (0..Self::SETS * Self::WAYS).map(|_| Slot::default()).collect(), victim: AtomicUsize::new(0) }
+    }
+}
+
+impl Clone for HeaderCache {
+    /// An empty cache: entries are only ever a shortcut.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
 impl HeaderCache {
-    fn get(&self, segment: &str) -> Option<&KnownHeader> {
-        self.0.iter().filter_map(OnceLock::get).find(|h| *h.segment == *segment)
+    const SETS: usize = 16;
+    const WAYS: usize = 8;
+    /// The most headers remembered at once.
+    pub(crate) const CAPACITY: usize = Self::SETS * Self::WAYS;
+
+    /// The entries a segment with this hash may occupy.
+    fn set(&self, hash: u64) -> &[Slot] {
+        // The top bits: `SETS` is a power of two well below 2^64.
+        let set = usize::try_from(hash >> 60).unwrap_or(0) % Self::SETS;
+        self.slots.get(set * Self::WAYS..(set + 1) * Self::WAYS).unwrap_or_default()
+    }
+
+    fn get(&self, segment: &str) -> Option<Guard<Option<Arc<KnownHeader>>>> {
+        let hash = segment_hash(segment);
+        self.set(hash).iter().filter(|slot| slot.tag.load(Ordering::Acquire) == hash).find_map(|slot| {
+            let header = slot.header.load();
+            header.as_ref().is_some_and(|h| *h.segment == *segment).then_some(header)
+        })
     }
 
     fn remember(&self, segment: &str, alg: Algorithm, typ: Option<&Typ>, kid: Option<&str>) {
-        if segment.len() > HEADER_STACK {
+        if segment.len() > HEADER_STACK || self.get(segment).is_some() {
             return;
         }
-        if let Some(slot) = self.0.iter().find(|s| s.get().is_none()) {
-            let known = KnownHeader { segment: segment.into(), alg, typ: typ.cloned(), kid: kid.map(Into::into) };
-            // Another thread may fill the slot first; this header then waits for the next token.
-            let _ = slot.set(known);
-        }
+        let hash = segment_hash(segment);
+        let set = self.set(hash);
+        let Some(slot) = set
+            .iter()
+            .find(|slot| slot.tag.load(Ordering::Relaxed) == 0)
+            .or_else(|| set.get(self.victim.fetch_add(1, Ordering::Relaxed) % Self::WAYS))
+        else {
+            return;
+        };
+        let known = KnownHeader { segment: segment.into(), alg, typ: typ.cloned(), kid: kid.map(Into::into) };
+        // Another thread may write the same slot at the same time; the tag
+        // may then name the other header, which is then simply not found.
+        slot.tag.store(0, Ordering::Release);
+        slot.header.store(Some(Arc::new(known)));
+        slot.tag.store(hash, Ordering::Release);
     }
+
+    /// How many headers are remembered.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots.iter().filter(|slot| slot.header.load().is_some()).count()
+    }
+}
+
+/// A fast hash of a header segment (not a defence: only headers with a
+/// valid signature enter the cache); never 0.
+fn segment_hash(segment: &str) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let bytes = segment.as_bytes();
+    let mut h = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    let mut word = [0u8; 8];
+    word[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    (h ^ (h >> 29)) | 1
 }
 
 /// The JWS layer without the key and signature: for the stage benchmarks only.
@@ -444,5 +529,152 @@ impl Seen {
             }
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::diagnose::Verifying;
+
+    const SECRET: &[u8] = &[7; 64];
+
+    fn token(alg: jsonwebtoken::Algorithm, kid: &str) -> String {
+        let mut header = jsonwebtoken::Header::new(alg);
+        header.kid = Some(kid.into());
+        let key = jsonwebtoken::EncodingKey::from_secret(SECRET).unwrap();
+        jsonwebtoken::encode(&header, &serde_json::json!({ "sub": kid }), &key).unwrap()
+    }
+
+    fn keys(kids: impl IntoIterator<Item = String>) -> KeySet {
+        kids.into_iter().fold(KeySet::new(), |k, kid| k.with_hmac(Some(&kid), SECRET, Algorithm::HS256).unwrap())
+    }
+
+    fn check(token: &str, keys: &KeySet, cache: &HeaderCache) -> Result<(Algorithm, Option<String>), Error> {
+        let allowed = AlgSet::of(&[Algorithm::HS256, Algorithm::HS384]);
+        let v = verify(&mut Verifying, token, 16 * 1024, allowed, keys, cache)?;
+        Ok((v.header.alg, v.header.typ.map(|t| t.as_str().to_owned())))
+    }
+
+    fn header_segment(token: &str) -> &str {
+        split(token).unwrap().0
+    }
+
+    #[test]
+    fn header_cache_memory_is_bounded() {
+        let cache = HeaderCache::default();
+        for i in 0..10_000 {
+            cache.remember(&format!("segment-{i}"), Algorithm::HS256, None, Some("k"));
+        }
+        assert!(cache.len() <= HeaderCache::CAPACITY);
+        assert!(cache.len() > HeaderCache::CAPACITY / 2, "a full cache keeps replacing entries");
+        // A segment too long for the stack buffer is never kept.
+        cache.remember(&"x".repeat(HEADER_STACK + 1), Algorithm::HS256, None, None);
+        assert!(cache.get(&"x".repeat(HEADER_STACK + 1)).is_none());
+    }
+
+    #[test]
+    fn header_cache_keeps_remembering_after_rotation() {
+        // Far more distinct headers than the cache holds, as over many key rotations.
+        let kids: Vec<String> = (0..3 * HeaderCache::CAPACITY).map(|i| format!("kid-{i}")).collect();
+        let keys = keys(kids.clone());
+        let cache = HeaderCache::default();
+        let tokens: Vec<String> = kids.iter().map(|k| token(jsonwebtoken::Algorithm::HS256, k)).collect();
+        for t in &tokens {
+            assert_eq!(check(t, &keys, &cache).unwrap().0, Algorithm::HS256);
+            assert!(cache.get(header_segment(t)).is_some(), "the newest header is remembered");
+        }
+        assert!(cache.len() <= HeaderCache::CAPACITY);
+        // Headers seen long ago (most of them evicted) still verify, and are remembered again.
+        for t in &tokens[..10] {
+            assert!(check(t, &keys, &cache).is_ok());
+            assert!(cache.get(header_segment(t)).is_some());
+        }
+    }
+
+    #[test]
+    fn header_cache_never_keeps_unverified_headers() {
+        let keys = keys(["good".to_owned()]);
+        let cache = HeaderCache::default();
+        for i in 0..200 {
+            let forged = token(jsonwebtoken::Algorithm::HS256, &format!("kid-{i}"));
+            assert!(check(&forged, &keys, &cache).is_err());
+            let (h, p, _) = split(&forged).unwrap();
+            let bad_signature = format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode([0u8; 32]));
+            let good_kid = token(jsonwebtoken::Algorithm::HS256, "good");
+            let (_, p2, s2) = split(&good_kid).unwrap();
+            assert_eq!(
+                check(&bad_signature, &keys, &cache).unwrap_err(),
+                Error::UnknownKey { kid: Some(Echo::new(&format!("kid-{i}"))) }
+            );
+            assert_eq!(
+                check(&format!("{}.{p2}.{s2}", header_segment(&good_kid)), &keys, &cache).map(|r| r.0),
+                Ok(Algorithm::HS256)
+            );
+            assert_eq!(cache.len(), 1, "only the verified header");
+        }
+    }
+
+    #[test]
+    fn header_cache_serves_only_the_identical_segment() {
+        let cache = HeaderCache::default();
+        let a = r#"{"alg":"HS256","kid":"a"}"#;
+        let a_b64 = URL_SAFE_NO_PAD.encode(a);
+        cache.remember(&a_b64, Algorithm::HS256, None, Some("a"));
+        let known = cache.get(&a_b64).unwrap();
+        let known = known.as_deref().unwrap();
+        assert_eq!((known.alg, known.kid.as_deref()), (Algorithm::HS256, Some("a")));
+        for other in [r#"{"alg":"HS384","kid":"a"}"#, r#"{"alg":"HS256","kid":"b"}"#, r#"{"alg":"HS256","kid":"a" }"#] {
+            assert!(cache.get(&URL_SAFE_NO_PAD.encode(other)).is_none(), "{other}");
+        }
+        assert!(cache.get(&a_b64[..a_b64.len() - 1]).is_none());
+        assert!(cache.get(&format!("{a_b64}A")).is_none());
+    }
+
+    #[test]
+    fn header_cache_tag_is_only_a_hint() {
+        // Even when a slot's tag says "this segment", the entry is used only
+        // if its own segment is the token's: another header's alg and kid
+        // are never served.
+        let keys = keys(["a".to_owned(), "b".to_owned()]);
+        let keys = keys.with_hmac(Some("b"), SECRET, Algorithm::HS384).unwrap();
+        let cache = HeaderCache::default();
+        let a = token(jsonwebtoken::Algorithm::HS256, "a");
+        let b = token(jsonwebtoken::Algorithm::HS384, "b");
+        assert!(check(&a, &keys, &cache).is_ok());
+        let b_hash = segment_hash(header_segment(&b));
+        for slot in &*cache.slots {
+            if slot.tag.load(Ordering::Relaxed) != 0 {
+                slot.tag.store(b_hash, Ordering::Relaxed);
+            }
+        }
+        // Force every slot of b's set to carry b's tag with a's entry.
+        for slot in cache.set(b_hash) {
+            slot.header.store(cache.slots.iter().find_map(|s| s.header.load_full()));
+            slot.tag.store(b_hash, Ordering::Relaxed);
+        }
+        assert!(cache.get(header_segment(&b)).is_none());
+        assert_eq!(check(&b, &keys, &cache).unwrap().0, Algorithm::HS384);
+        assert_eq!(check(&a, &keys, &cache).unwrap().0, Algorithm::HS256);
+    }
+
+    #[test]
+    fn header_cache_shared_by_threads() {
+        let kids: Vec<String> = (0..40).map(|i| format!("kid-{i}")).collect();
+        let keys = keys(kids.clone());
+        let cache = HeaderCache::default();
+        let tokens: Vec<String> = kids.iter().map(|k| token(jsonwebtoken::Algorithm::HS256, k)).collect();
+        std::thread::scope(|s| {
+            for offset in 0..2 {
+                let (keys, cache, tokens) = (&keys, &cache, &tokens);
+                s.spawn(move || {
+                    for i in 0..400 {
+                        let t = &tokens[(i * 7 + offset) % tokens.len()];
+                        assert_eq!(check(t, keys, cache).unwrap().0, Algorithm::HS256);
+                    }
+                });
+            }
+        });
+        assert!(tokens.iter().all(|t| cache.get(header_segment(t)).is_some()));
     }
 }
