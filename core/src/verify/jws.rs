@@ -10,8 +10,6 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use arc_swap::{ArcSwapOption, Guard};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::diagnose::{Rule, Verifying, Walk};
@@ -168,7 +166,7 @@ struct KnownHeader {
 
 impl Default for HeaderCache {
     fn default() -> Self {
-        Self { slots: (0..Self::SETS * Self::WAYS).map(|_| Slot::default()).collect(), victim: AtomicUsize::new(0) }
+        Self { slots: (0..Self::CAPACITY).map(|_| Slot::default()).collect(), victim: AtomicUsize::new(0) }
     }
 }
 
@@ -289,13 +287,102 @@ impl Typ {
 
 /// Decodes like [`decode`], into `stack` when the result fits.
 fn decode_into<'b>(segment: &str, stack: &'b mut [u8], heap: &'b mut Vec<u8>) -> Result<&'b [u8], Error> {
-    if base64::decoded_len_estimate(segment.len()) <= stack.len() {
-        let len = URL_SAFE_NO_PAD.decode_slice(segment, stack).map_err(|_| Error::Malformed(Malformed::Base64))?;
-        Ok(&stack[..len])
+    let len = decoded_len(segment.len())?;
+    let out = if len <= stack.len() {
+        &mut stack[..len]
     } else {
-        *heap = decode(segment)?;
-        Ok(heap)
+        heap.resize(len, 0);
+        &mut heap[..]
+    };
+    decode_base64url(segment.as_bytes(), out)?;
+    Ok(out)
+}
+
+/// The length of the bytes that unpadded base64 of `len` characters holds;
+/// a length that is 1 modulo 4 holds no whole byte and is malformed.
+fn decoded_len(len: usize) -> Result<usize, Error> {
+    match len % 4 {
+        1 => Err(Error::Malformed(Malformed::Base64)),
+        rem => Ok(len / 4 * 3 + rem.saturating_sub(1)),
     }
+}
+
+/// Each byte's value in the base64url alphabet (RFC 4648 §5); `INVALID` for
+/// every other byte, padding `=` included.
+const BASE64URL: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut i = 0;
+    while i < alphabet.len() {
+        // `i` < 64: the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation)]
+        let value = i as u8;
+        table[alphabet[i] as usize] = value;
+        i += 1;
+    }
+    table
+};
+const INVALID: u8 = 0x80;
+
+/// [`BASE64URL`] for the character at position `i` of a block of eight:
+/// its six bits shifted to their place in the block's 48 bits, or
+/// `INVALID_AT`, a bit no valid character sets.
+const BASE64URL_AT: [[u64; 256]; 8] = {
+    let mut tables = [[INVALID_AT; 256]; 8];
+    let mut i = 0;
+    while i < 8 {
+        let mut c = 0;
+        while c < 256 {
+            if BASE64URL[c] != INVALID {
+                tables[i][c] = (BASE64URL[c] as u64) << (42 - 6 * i);
+            }
+            c += 1;
+        }
+        i += 1;
+    }
+    tables
+};
+const INVALID_AT: u64 = 1 << 63;
+
+/// Unpadded, canonical base64url (RFC 7515 §2) decoded into `out`, which
+/// must be exactly [`decoded_len`] long: every character in the alphabet,
+/// and the unused low bits of the last character zero. Eight characters
+/// at a time: the header, payload and signature are decoded on every
+/// verification.
+fn decode_base64url(input: &[u8], out: &mut [u8]) -> Result<(), Error> {
+    let bad = Error::Malformed(Malformed::Base64);
+    if decoded_len(input.len()).ok() != Some(out.len()) {
+        return Err(bad);
+    }
+    let value = |c: u8| BASE64URL[usize::from(c)];
+    let mut invalid = 0u8;
+    let mut blocks = input.chunks_exact(8);
+    let mut out_blocks = out.chunks_exact_mut(6);
+    let mut invalid_blocks = 0u64;
+    for (chars, bytes) in (&mut blocks).zip(&mut out_blocks) {
+        // One table per position: each character's six bits already in place.
+        let bits = (0..8).fold(0u64, |bits, i| bits | BASE64URL_AT[i][usize::from(chars[i])]);
+        invalid_blocks |= bits;
+        bytes.copy_from_slice(&bits.to_be_bytes()[2..]);
+    }
+    if invalid_blocks & INVALID_AT != 0 {
+        return Err(bad);
+    }
+    let (chars, bytes) = (blocks.remainder(), out_blocks.into_remainder());
+    // What is left: up to 7 characters, into up to 5 bytes.
+    let mut bits = 0u64;
+    for &c in chars {
+        let v = value(c);
+        invalid |= v;
+        bits = bits << 6 | u64::from(v);
+    }
+    let unused = chars.len() * 6 - bytes.len() * 8;
+    if invalid & INVALID != 0 || bits & ((1 << unused) - 1) != 0 {
+        return Err(bad);
+    }
+    let bits = (bits >> unused).to_be_bytes();
+    bytes.copy_from_slice(&bits[8 - bytes.len()..]);
+    Ok(())
 }
 
 /// Tokens over the limit are refused before any decoding, so size is no DoS lever.
@@ -319,7 +406,9 @@ pub(crate) fn split(token: &str) -> Result<(&str, &str, &str), Error> {
 /// Unpadded, canonical base64url only (RFC 7515 §2): no padding, no `+`/`/`,
 /// no whitespace, no non-zero trailing bits.
 pub(crate) fn decode(segment: &str) -> Result<Vec<u8>, Error> {
-    URL_SAFE_NO_PAD.decode(segment).map_err(|_| Error::Malformed(Malformed::Base64))
+    let mut out = vec![0; decoded_len(segment.len())?];
+    decode_base64url(segment.as_bytes(), &mut out)?;
+    Ok(out)
 }
 
 /// The `alg` must name a supported algorithm (never `none`, in any case) that the verifier allows.
@@ -534,6 +623,9 @@ impl Seen {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
     use crate::verify::diagnose::Verifying;
 
@@ -558,6 +650,41 @@ mod tests {
 
     fn header_segment(token: &str) -> &str {
         split(token).unwrap().0
+    }
+
+    #[test]
+    fn base64url_as_the_reference_decoder() {
+        // Every length up to 40, characters from the alphabet and around it.
+        let pool: Vec<char> = "ABYZabyz0189-_=+/ .\u{e9}\0".chars().collect();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for len in 0..40 {
+            for round in 0..400 {
+                // Mostly valid characters, so that valid inputs are common.
+                let s: String = (0..len)
+                    .map(|_| {
+                        let r = usize::try_from(next() % 1000).unwrap();
+                        if round % 2 == 0 || r < 990 { pool[r % 14] } else { pool[r % pool.len()] }
+                    })
+                    .collect();
+                let reference = URL_SAFE_NO_PAD.decode(&s).map_err(|_| Error::Malformed(Malformed::Base64));
+                assert_eq!(decode(&s), reference, "{s:?}");
+                let (mut stack, mut heap) = ([0u8; 8], Vec::new());
+                assert_eq!(decode_into(&s, &mut stack, &mut heap).map(<[u8]>::to_vec), reference, "{s:?}");
+            }
+        }
+        for valid in ["", "AA", "AAA", "AAAA", "_-8", "eyJhbGciOiJIUzI1NiJ9"] {
+            assert!(decode(valid).is_ok(), "{valid}");
+        }
+        // Padding, the standard alphabet, non-zero trailing bits, a lone character.
+        for invalid in ["AA==", "A+", "A/", "AB", "AAB", "A", "AAAAA", "AA A"] {
+            assert_eq!(decode(invalid), Err(Error::Malformed(Malformed::Base64)), "{invalid}");
+        }
     }
 
     #[test]
