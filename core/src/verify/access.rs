@@ -377,13 +377,13 @@ struct UserClaims {
 fn granted_scopes(profile: Profile, p: &Payload<'_>, mut each: impl FnMut(&str)) -> Result<(), Error> {
     match p.reg.scope.as_ref() {
         None => {}
-        Some(Value::Str(s)) => s.split(' ').for_each(&mut each),
+        Some(Value::Str(s)) => payload::each_space_delimited(s, &mut each),
         Some(_) => return Err(Error::MalformedClaim { claim: "scope", expected: "a space-delimited string" }),
     }
     let scp = if matches!(profile, Profile::Okta | Profile::EntraId) { p.reg.scp.as_ref() } else { None };
     match scp {
         None => {}
-        Some(Value::Str(s)) => s.split(' ').for_each(&mut each),
+        Some(Value::Str(s)) => payload::each_space_delimited(s, &mut each),
         Some(Value::StrList(list)) => list.iter().for_each(|s| each(s)),
         Some(_) => {
             return Err(Error::MalformedClaim {

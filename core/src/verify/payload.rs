@@ -358,19 +358,21 @@ impl<'a> Scanner<'a> {
         Some(match self.peek()? {
             b'"' => Value::Str(Cow::Borrowed(self.string()?)),
             b'0'..=b'9' => {
-                let start = self.pos;
-                while let Some(b'0'..=b'9') = self.peek() {
+                let (start, mut n) = (self.pos, 0i64);
+                while let Some(digit @ b'0'..=b'9') = self.peek() {
+                    // 18 digits at most, so `n` stays below 10^18.
+                    if self.pos - start == 18 {
+                        return None;
+                    }
+                    n = n * 10 + i64::from(digit - b'0');
                     self.pos += 1;
                 }
-                let digits = self.text.get(start..self.pos)?;
-                if digits.len() > 18 || (digits.len() > 1 && digits.starts_with('0')) {
+                // A leading zero (invalid), a fraction or an exponent: the general parser reads it.
+                let leading_zero = self.pos - start > 1 && self.text.as_bytes().get(start) == Some(&b'0');
+                if leading_zero || matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
                     return None;
                 }
-                // A fraction or an exponent: the general parser reads it.
-                if let Some(b'.' | b'e' | b'E') = self.peek() {
-                    return None;
-                }
-                Value::Int(digits.parse().ok()?)
+                Value::Int(n)
             }
             b't' => self.literal("true").map(|()| Value::Bool(true))?,
             b'f' => self.literal("false").map(|()| Value::Bool(false))?,
@@ -429,6 +431,20 @@ fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// Each name of a space-delimited list (RFC 6749 §3.3), in order; a doubled
+/// space gives an empty name, as `str::split` would.
+pub(crate) fn each_space_delimited(list: &str, mut each: impl FnMut(&str)) {
+    let mut start = 0;
+    for (i, b) in list.bytes().enumerate() {
+        if b == b' ' {
+            // A space is ASCII: both ends are character boundaries.
+            each(list.get(start..i).unwrap_or_default());
+            start = i + 1;
+        }
+    }
+    each(list.get(start..).unwrap_or_default());
 }
 
 /// Decodes a member from its raw JSON. A value the decoder cannot hold (a
@@ -683,6 +699,15 @@ mod tests {
         let duplicate = Some(Error::Malformed(Malformed::DuplicateMember));
         assert_eq!(Payload::parse(br#"{"sub":"a","sub":"b"}"#).err(), duplicate);
         assert_eq!(Payload::parse(br#"{"x":1,"x":2}"#).err(), duplicate);
+    }
+
+    #[test]
+    fn space_delimited_lists_split_like_str_split() {
+        for list in ["", " ", "a", "a b", "a  b", " a b ", "read:messages write:messages", "é ü  ✓"] {
+            let mut names = Vec::new();
+            each_space_delimited(list, |n| names.push(n.to_owned()));
+            assert_eq!(names, list.split(' ').collect::<Vec<_>>(), "{list:?}");
+        }
     }
 
     #[test]
