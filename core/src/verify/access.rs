@@ -454,7 +454,7 @@ fn binding(p: &Payload<'_>) -> Result<Binding, Error> {
     let Some(raw) = p.raw("cnf") else { return Ok(Binding::Bearer) };
     let malformed = Error::MalformedClaim { claim: "cnf", expected: EXPECTED };
     let members: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(raw.get()).map_err(|_| malformed.clone())?;
+        serde_json::from_str(raw).map_err(|_| malformed.clone())?;
     match (members.len(), members.get("jkt"), members.get("x5t#S256")) {
         (1, Some(jkt), None) => thumbprint(jkt).map(|t| Binding::Dpop { jkt: t.into() }).ok_or(malformed),
         (1, None, Some(x5t)) => thumbprint(x5t).map(|t| Binding::Mtls { x5t_s256: t.into() }).ok_or(malformed),

@@ -11,7 +11,7 @@ use core::fmt;
 use std::borrow::Cow;
 
 use serde::de::value::{MapDeserializer, UnitDeserializer};
-use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::claims::{NoClaims, ValidationError};
@@ -88,10 +88,11 @@ impl<'a> Registered<'a> {
     }
 }
 
-/// The decoded payload: typed slots plus the other members as raw JSON.
+/// The decoded payload: typed slots plus the other members as raw JSON
+/// (the text of each value, as checked by the parser).
 pub(crate) struct Payload<'a> {
     pub(crate) reg: Registered<'a>,
-    pub(crate) rest: Vec<(Cow<'a, str>, &'a RawValue)>,
+    pub(crate) rest: Vec<(Cow<'a, str>, &'a str)>,
 }
 
 impl<'a> Payload<'a> {
@@ -123,7 +124,7 @@ impl<'a> Payload<'a> {
     }
 
     /// A non-registered member, as raw JSON (for profile-specific claims).
-    pub(crate) fn raw(&self, name: &str) -> Option<&'a RawValue> {
+    pub(crate) fn raw(&self, name: &str) -> Option<&'a str> {
         self.rest.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
     }
 
@@ -140,7 +141,8 @@ impl<'a> Payload<'a> {
                 return Ok(none);
             }
         }
-        let members = || MapDeserializer::<_, serde_json::Error>::new(self.rest.iter().map(|(k, v)| (k.clone(), *v)));
+        let members =
+            || MapDeserializer::<_, serde_json::Error>::new(self.rest.iter().map(|(k, v)| (k.clone(), RawJson(v))));
         // The path to a failing claim is tracked only once decoding has
         // failed: decoding again is deterministic, and success stays cheap.
         if let Ok(claims) = C::deserialize(members()) {
@@ -227,7 +229,7 @@ pub(crate) fn validated<C>(claims: C, check: impl FnOnce(&C) -> Result<(), Valid
     }
 }
 
-fn has_duplicates(rest: &[(Cow<'_, str>, &RawValue)]) -> bool {
+fn has_duplicates(rest: &[(Cow<'_, str>, &str)]) -> bool {
     if rest.len() <= 16 {
         return rest.iter().enumerate().any(|(i, (k, _))| rest[..i].iter().any(|(j, _)| j == k));
     }
@@ -255,14 +257,14 @@ impl<'de> Visitor<'de> for PayloadVisitor<'_, 'de> {
                     // One allocation for the usual number of custom claims.
                     rest.reserve(16);
                 }
-                rest.push((key, map.next_value::<&'de RawValue>()?));
+                rest.push((key, map.next_value::<&'de RawValue>()?.get()));
                 continue;
             };
             if slot.is_some() {
                 duplicate = true;
                 map.next_value::<IgnoredAny>()?;
             } else {
-                *slot = Some(decode_raw(map.next_value::<&'de RawValue>()?));
+                *slot = Some(decode_raw(map.next_value::<&'de RawValue>()?.get()));
             }
         }
         Ok(!duplicate)
@@ -296,7 +298,7 @@ fn scan<'a>(json: &'a str, payload: &mut Payload<'a>) -> Option<bool> {
                 Some(slot) if slot.is_some() => duplicate = true,
                 Some(slot) => *slot = Some(value),
                 None => {
-                    let raw: &'a RawValue = serde_json::from_str(json.get(start..s.pos)?).ok()?;
+                    let raw = json.get(start..s.pos)?;
                     if payload.rest.capacity() == 0 {
                         // One allocation for the usual number of custom claims.
                         payload.rest.reserve(16);
@@ -433,6 +435,48 @@ fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
     None
 }
 
+/// A member's JSON text, already checked by the parser, read by a claims
+/// type as serde_json reads a `&RawValue`: each request goes to a parser
+/// of that text alone.
+#[derive(Clone, Copy)]
+struct RawJson<'a>(&'a str);
+
+impl<'de> IntoDeserializer<'de, serde_json::Error> for RawJson<'de> {
+    type Deserializer = Self;
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+macro_rules! forward_to_json {
+    ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, serde_json::Error> {
+                serde_json::Deserializer::from_str(self.0).$method($($arg,)* visitor)
+            }
+        )*
+    };
+}
+
+impl<'de> Deserializer<'de> for RawJson<'de> {
+    type Error = serde_json::Error;
+
+    forward_to_json! {
+        deserialize_any(), deserialize_bool(), deserialize_i8(), deserialize_i16(), deserialize_i32(),
+        deserialize_i64(), deserialize_i128(), deserialize_u8(), deserialize_u16(), deserialize_u32(),
+        deserialize_u64(), deserialize_u128(), deserialize_f32(), deserialize_f64(), deserialize_char(),
+        deserialize_str(), deserialize_string(), deserialize_bytes(), deserialize_byte_buf(),
+        deserialize_option(), deserialize_unit(), deserialize_seq(), deserialize_map(),
+        deserialize_identifier(), deserialize_ignored_any(),
+        deserialize_unit_struct(name: &'static str),
+        deserialize_newtype_struct(name: &'static str),
+        deserialize_tuple(len: usize),
+        deserialize_tuple_struct(name: &'static str, len: usize),
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]),
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
+    }
+}
+
 /// Each name of a space-delimited list (RFC 6749 §3.3), in order; a doubled
 /// space gives an empty name, as `str::split` would.
 pub(crate) fn each_space_delimited(list: &str, mut each: impl FnMut(&str)) {
@@ -450,8 +494,7 @@ pub(crate) fn each_space_delimited(list: &str, mut each: impl FnMut(&str)) {
 /// Decodes a member from its raw JSON. A value the decoder cannot hold (a
 /// number beyond `f64`, like `1e400`, or nesting deeper than its limit) is
 /// `Other`, so that claim is reported malformed by name, not the whole payload.
-fn decode_raw(raw: &RawValue) -> Value<'_> {
-    let json = raw.get();
+fn decode_raw(json: &str) -> Value<'_> {
     // The usual shapes, read straight from the text the parser has already
     // checked: a string without escapes, a small non-negative integer.
     if let Some(s) = json.strip_prefix('"').and_then(|s| s.strip_suffix('"'))
@@ -631,7 +674,7 @@ mod tests {
     fn found(p: &Result<Payload<'_>, Error>) -> String {
         match p {
             Ok(p) => {
-                let rest: Vec<(&str, &str)> = p.rest.iter().map(|(k, v)| (&**k, v.get())).collect();
+                let rest: Vec<(&str, &str)> = p.rest.iter().map(|(k, v)| (&**k, *v)).collect();
                 format!("{:?} {rest:?}", p.reg)
             }
             Err(e) => format!("{e:?}"),
