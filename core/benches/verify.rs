@@ -518,6 +518,7 @@ fn instruction_counts() {
     for (_, name) in ALGS {
         let counts = callgrind::run(name, &[]);
         assert_eq!(counts.len(), INSTRUCTION_ROWS.len(), "one count per measurement");
+        #[allow(clippy::cast_precision_loss)] // counts far below 2^52
         let per = |i: usize| counts[i] as f64 / f64::from(COUNTED);
         let row = |token: &str, tk: f64, jwt: Option<f64>, floor: f64| {
             let jwt_cell = jwt.map_or_else(|| "-".to_owned(), |j| format!("{j:.0}"));

@@ -140,7 +140,7 @@ fn serve(runtime: &tokio::runtime::Runtime, app: Router) -> SocketAddr {
 
 /// The key the floor checks the token's signature with.
 enum Floor {
-    Hmac(aws_lc_rs::hmac::Key),
+    Hmac(Box<aws_lc_rs::hmac::Key>),
     /// The issuer's RSA public key, as its JWK.
     Rsa(serde_json::Value),
 }
@@ -156,13 +156,13 @@ fn tokens(alg: Algorithm) -> Tokens {
         header.kid = Some("hmac-1".into());
         header.typ = Some("at+jwt".into());
         let claims = dev.access_token().scope(SCOPE).claims().clone();
-        let token =
-            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(&HMAC_SECRET).expect("key")).expect("sign");
+        let token = jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(&HMAC_SECRET).expect("key"))
+            .expect("sign");
         let keys = KeySet::new().with_hmac(Some("hmac-1"), &HMAC_SECRET, Algorithm::HS256).expect("hmac key");
         let verifier = AccessTokenVerifier::<Api>::builder(dev.issuer(), dev.audience()).keys(keys).build();
         let jwk = serde_json::json!({"keys": [{"kty": "oct", "kid": "hmac-1", "alg": "HS256",
                                                "k": URL_SAFE_NO_PAD.encode(HMAC_SECRET)}]});
-        let floor = Floor::Hmac(aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &HMAC_SECRET));
+        let floor = Floor::Hmac(Box::new(aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &HMAC_SECRET)));
         (token, verifier.expect("verifier"), jwk.to_string(), aliri::jwa::Algorithm::HS256, dev, floor)
     } else {
         let token = dev.access_token().scope(SCOPE).sign();
@@ -331,11 +331,12 @@ fn instructions_child(name: &str) {
     let dot = token.rfind('.').expect("three segments");
     let (message, sig) = (&token.as_bytes()[..dot], URL_SAFE_NO_PAD.decode(&token[dot + 1..]).expect("base64url"));
     match floor {
-        Floor::Hmac(key) => callgrind::counted(COUNTED, || {
-            aws_lc_rs::hmac::verify(&key, black_box(message), black_box(&sig)).is_ok()
-        }),
+        Floor::Hmac(key) => {
+            callgrind::counted(COUNTED, || aws_lc_rs::hmac::verify(&key, black_box(message), black_box(&sig)).is_ok())
+        }
         Floor::Rsa(jwk) => {
-            let field = |name: &str| URL_SAFE_NO_PAD.decode(jwk[name].as_str().expect("jwk member")).expect("base64url");
+            let field =
+                |name: &str| URL_SAFE_NO_PAD.decode(jwk[name].as_str().expect("jwk member")).expect("base64url");
             let (n, e) = (field("n"), field("e"));
             let key = RsaPublicKeyComponents { n: &n[..], e: &e[..] }
                 .to_parsed_public_key(&signature::RSA_PKCS1_2048_8192_SHA256)
@@ -351,7 +352,9 @@ fn instruction_counts() {
         println!("\ninstruction counts: skipped (valgrind is not on PATH)");
         return;
     }
-    println!("\ninstructions per request (callgrind, {COUNTED} requests counted after 3 uncounted; one thread runs client and server)");
+    println!(
+        "\ninstructions per request (callgrind, {COUNTED} requests counted after 3 uncounted; one thread runs client and server)"
+    );
     for alg in ALGS {
         let counts = callgrind::run(alg.as_str(), &[]);
         assert_eq!(counts.len(), INSTRUCTION_ROWS.len(), "one count per measurement");

@@ -110,7 +110,7 @@ impl<'a> Payload<'a> {
         Self::parse_general(json)
     }
 
-    /// [`Payload::parse`] with serde_json's parser, whatever the shape.
+    /// [`Payload::parse`] with `serde_json`'s parser, whatever the shape.
     fn parse_general(json: &'a str) -> Result<Self, Error> {
         let mut payload = Payload { reg: Registered::default(), rest: Vec::new() };
         let mut de = serde_json::Deserializer::from_str(json);
@@ -436,7 +436,7 @@ fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
 }
 
 /// A member's JSON text, already checked by the parser, read by a claims
-/// type as serde_json reads a `&RawValue`: each request goes to a parser
+/// type as `serde_json` reads a `&RawValue`: each request goes to a parser
 /// of that text alone.
 #[derive(Clone, Copy)]
 struct RawJson<'a>(&'a str);
@@ -691,7 +691,7 @@ mod tests {
     const SAMPLES: [&str; 14] = [
         r#"{"iss":"https://issuer.example","sub":"alice","aud":["api","other"],"exp":1700000000,"iat":0,"scope":"a b","x":true,"y":null,"z":[],"w":false}"#,
         " {\t\"iss\" :\n\"i\" ,\r\"n\": 12 , \"l\" : [ \"a\" , \"b\" ] } \n",
-        r#"{}"#,
+        "{}",
         r#"{"sub":"a","sub":"b"}"#,
         r#"{"x":1,"x":2}"#,
         r#"{"aud":"\u0061pi","e\"x":"\n"}"#,
