@@ -6,6 +6,8 @@
 
 #![allow(missing_docs)]
 
+#[path = "support/callgrind.rs"]
+mod callgrind;
 #[path = "support/paired.rs"]
 mod paired;
 
@@ -73,7 +75,8 @@ struct JwtAccessClaims {
     scope: String,
 }
 
-/// What a jsonwebtoken user decodes from the same ID token.
+/// What a jsonwebtoken user decodes from the same ID token: one flat struct
+/// (`#[serde(flatten)]` would buffer the members and cost jsonwebtoken more).
 #[derive(Deserialize)]
 #[allow(dead_code)]
 struct JwtIdClaims {
@@ -84,8 +87,16 @@ struct JwtIdClaims {
     iat: i64,
     auth_time: i64,
     nonce: String,
-    #[serde(flatten)]
-    profile: Profile,
+    name: String,
+    given_name: String,
+    family_name: String,
+    preferred_username: String,
+    email: String,
+    email_verified: bool,
+    picture: String,
+    locale: String,
+    zoneinfo: String,
+    updated_at: i64,
 }
 
 fn profile_claims() -> Vec<(&'static str, Value)> {
@@ -129,6 +140,18 @@ struct Fixture {
     client_id: String,
     decoding: DecodingKey,
     floor: Floor,
+    /// Access tokens under [`ROTATION`] distinct headers (one `kid` each,
+    /// all of one key), and the key set that names every `kid`.
+    rotation: Vec<String>,
+    rotation_keys: KeySet,
+}
+
+/// Distinct headers in turn: several `kid`s live at once, as during key
+/// rotation or with a multi-key JWKS.
+const ROTATION: usize = 20;
+
+fn rotation_kid(i: usize) -> String {
+    format!("rotation-{i:02}")
 }
 
 const HMAC_SECRET: [u8; 64] = [0x5a; 64];
@@ -154,6 +177,18 @@ fn fixture(alg: Algorithm) -> Fixture {
             id = id.claim(k, v);
         }
         let id = sign("JWT", id.claims());
+        let mut rotation_keys = KeySet::new();
+        let mut rotation = Vec::new();
+        for i in 0..ROTATION {
+            let kid = rotation_kid(i);
+            rotation_keys = rotation_keys.with_hmac(Some(&kid), &HMAC_SECRET, alg).expect("hmac key");
+            let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
+            header.typ = Some("at+jwt".into());
+            header.kid = Some(kid);
+            let claims = dev.access_token().scope(SCOPE).claims().clone();
+            let key = EncodingKey::from_secret(&HMAC_SECRET).expect("key");
+            rotation.push(jsonwebtoken::encode(&header, &claims, &key).expect("sign"));
+        }
         return Fixture {
             alg,
             access,
@@ -164,6 +199,8 @@ fn fixture(alg: Algorithm) -> Fixture {
             client_id: dev.client_id().into(),
             decoding: DecodingKey::from_secret(&HMAC_SECRET).expect("key"),
             floor: Floor::Hmac(Box::new(hmac::Key::new(hmac::HMAC_SHA256, &HMAC_SECRET))),
+            rotation,
+            rotation_keys,
         };
     }
     let dev = DevIssuer::with_algorithm(alg);
@@ -196,6 +233,15 @@ fn fixture(alg: Algorithm) -> Fixture {
         Algorithm::EdDSA => ParsedPublicKey::new(&signature::ED25519, field("x")).expect("ed25519 key"),
         _ => unreachable!("benchmarked algorithms only"),
     };
+    let rotation = (0..ROTATION).map(|i| dev.access_token().kid(Some(&rotation_kid(i))).scope(SCOPE).sign()).collect();
+    let rotation_jwks: Vec<Value> = (0..ROTATION)
+        .map(|i| {
+            let mut k = jwk.clone();
+            k["kid"] = rotation_kid(i).into();
+            k
+        })
+        .collect();
+    let rotation_keys = KeySet::from_jwks(&serde_json::json!({ "keys": rotation_jwks }).to_string()).expect("jwks");
     Fixture {
         alg,
         access,
@@ -206,6 +252,8 @@ fn fixture(alg: Algorithm) -> Fixture {
         client_id: dev.client_id().into(),
         decoding,
         floor: Floor::Public(floor),
+        rotation,
+        rotation_keys,
     }
 }
 
@@ -265,8 +313,26 @@ fn access_tokens(c: &mut Criterion) {
             b.iter(|| jsonwebtoken::decode::<JwtAccessClaims>(black_box(&f.access), &f.decoding, &validation).is_ok());
         });
         g.bench_function("floor", |b| b.iter(|| f.floor.verify(black_box(message), black_box(&sig))));
+        let rotating = rotating_verifier(&f);
+        let mut i = 0;
+        g.bench_function("tokenkind, 20 headers in turn", |b| {
+            b.iter(|| {
+                i = (i + 1) % ROTATION;
+                rotating.verify(black_box(&f.rotation[i])).is_ok()
+            });
+        });
         g.finish();
     }
+}
+
+/// A verifier of every `kid` of [`Fixture::rotation`], each header seen once.
+fn rotating_verifier(f: &Fixture) -> AccessTokenVerifier<Api> {
+    let verifier =
+        AccessTokenVerifier::<Api>::builder(&f.issuer, &f.audience).keys(f.rotation_keys.clone()).build().unwrap();
+    for t in &f.rotation {
+        assert!(verifier.verify(t).unwrap().has_scope(Api::Admin));
+    }
+    verifier
 }
 
 fn id_tokens(c: &mut Criterion) {
@@ -353,6 +419,20 @@ fn paired_ratios() {
         paired(&format!("access/{name}: tokenkind / floor"), tokenkind, floor);
         paired(&format!("access/{name}: tokenkind / jsonwebtoken"), tokenkind, jwt);
         paired(&format!("access/{name}: jsonwebtoken / floor"), jwt, floor);
+        let rotating = rotating_verifier(&f);
+        let parts: Vec<_> = f.rotation.iter().map(|t| signed_parts(t)).collect();
+        let (mut i, mut j) = (0, 0);
+        paired(
+            &format!("access/{name}, 20 headers: tokenkind / floor"),
+            || {
+                i = (i + 1) % ROTATION;
+                rotating.verify(black_box(&f.rotation[i])).is_ok()
+            },
+            || {
+                j = (j + 1) % ROTATION;
+                f.floor.verify(black_box(parts[j].0), black_box(&parts[j].1))
+            },
+        );
     }
     for (alg, name) in ALGS {
         let f = fixture(alg);
@@ -371,16 +451,110 @@ fn paired_ratios() {
     }
 }
 
+/// Verifications counted per measurement under callgrind.
+const COUNTED: u32 = 100;
+
+/// The callgrind child for one algorithm: each measurement of
+/// [`INSTRUCTION_ROWS`], in that order.
+fn instructions_child(name: &str) {
+    use callgrind::counted;
+
+    let (alg, _) = ALGS.into_iter().find(|(_, n)| *n == name).expect("a benchmarked algorithm");
+    let f = fixture(alg);
+    let verifier = AccessTokenVerifier::<Api>::builder(&f.issuer, &f.audience).keys(f.keys.clone()).build().unwrap();
+    let access_validation = validation(&f, &f.audience, &["exp", "iat", "iss", "aud", "sub"]);
+    let (message, sig) = signed_parts(&f.access);
+    counted(COUNTED, || verifier.verify(black_box(&f.access)).is_ok_and(|t| t.has_scope(Api::Admin)));
+    counted(COUNTED, || {
+        jsonwebtoken::decode::<JwtAccessClaims>(black_box(&f.access), &f.decoding, &access_validation).is_ok()
+    });
+    counted(COUNTED, || f.floor.verify(black_box(message), black_box(&sig)));
+    let rotating = rotating_verifier(&f);
+    let parts: Vec<_> = f.rotation.iter().map(|t| signed_parts(t)).collect();
+    let mut i = 0;
+    counted(COUNTED, || {
+        i = (i + 1) % ROTATION;
+        rotating.verify(black_box(&f.rotation[i])).is_ok()
+    });
+    counted(COUNTED, || {
+        i = (i + 1) % ROTATION;
+        f.floor.verify(black_box(parts[i].0), black_box(&parts[i].1))
+    });
+
+    let verifier = IdTokenVerifier::<Profile>::builder(&f.issuer, &f.client_id).keys(f.keys.clone()).build().unwrap();
+    let validation = validation(&f, &f.client_id, &["exp", "iat", "iss", "aud", "sub"]);
+    let (message, sig) = signed_parts(&f.id);
+    counted(COUNTED, || verifier.verify(black_box(&f.id), Nonce::Expected(NONCE)).is_ok());
+    counted(COUNTED, || {
+        jsonwebtoken::decode::<JwtIdClaims>(black_box(&f.id), &f.decoding, &validation)
+            .is_ok_and(|t| t.claims.nonce == NONCE)
+    });
+    counted(COUNTED, || f.floor.verify(black_box(message), black_box(&sig)));
+}
+
+/// What [`instructions_child`] measures, in order.
+const INSTRUCTION_ROWS: [&str; 8] = [
+    "access: tokenkind",
+    "access: jsonwebtoken",
+    "access: floor",
+    "access, 20 headers in turn: tokenkind",
+    "access, 20 headers in turn: floor",
+    "id: tokenkind",
+    "id: jsonwebtoken",
+    "id: floor",
+];
+
+/// Instructions per verification, each algorithm in a callgrind child.
+fn instruction_counts() {
+    if !callgrind::available() {
+        println!("\ninstruction counts: skipped (valgrind is not on PATH)");
+        return;
+    }
+    println!("\ninstructions per verification (callgrind, {COUNTED} verifications counted after 3 uncounted)");
+    println!(
+        "{:<8} {:<8} {:>10} {:>12} {:>10} {:>10} {:>10}",
+        "alg", "token", "tokenkind", "jsonwebtoken", "floor", "tk/floor", "jwt/floor"
+    );
+    for (_, name) in ALGS {
+        let counts = callgrind::run(name, &[]);
+        assert_eq!(counts.len(), INSTRUCTION_ROWS.len(), "one count per measurement");
+        #[allow(clippy::cast_precision_loss)] // counts far below 2^52
+        let per = |i: usize| counts[i] as f64 / f64::from(COUNTED);
+        let row = |token: &str, tk: f64, jwt: Option<f64>, floor: f64| {
+            let jwt_cell = jwt.map_or_else(|| "-".to_owned(), |j| format!("{j:.0}"));
+            let jwt_ratio = jwt.map_or_else(|| "-".to_owned(), |j| format!("{:.3}", j / floor));
+            println!(
+                "{name:<8} {token:<8} {tk:>10.0} {jwt_cell:>12} {floor:>10.0} {:>10.3} {jwt_ratio:>10}",
+                tk / floor
+            );
+        };
+        row("access", per(0), Some(per(1)), per(2));
+        row("rotating", per(3), None, per(4));
+        row("id", per(5), Some(per(6)), per(7));
+        println!("{name:<8} {:<8} {:>10.0} (tokenkind over the floor, access token)", "added", per(0) - per(2));
+        println!("{name:<8} {:<8} {:>10.0} (tokenkind over the floor, ID token)", "added", per(5) - per(7));
+    }
+}
+
 fn main() {
-    // `cargo bench --bench verify -- <filter>`: the paired ratios run with
-    // no filter, or with the filter `paired` alone.
+    if let Some(group) = callgrind::child_group() {
+        instructions_child(&group);
+        return;
+    }
+    // `cargo bench --bench verify -- <filter>`: the paired ratios and the
+    // instruction counts run with no filter, or alone with the filter
+    // `paired` or `instructions`.
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let test_mode = std::env::args().any(|a| a == "--test" || a == "--list");
-    if filter.as_deref() != Some("paired") {
+    let only = |name: &str| filter.as_deref().is_none_or(|f| f == name);
+    if !matches!(filter.as_deref(), Some("paired" | "instructions")) {
         benches();
         Criterion::default().configure_from_args().final_summary();
     }
-    if !test_mode && filter.as_deref().is_none_or(|f| f == "paired") {
+    if !test_mode && only("paired") {
         paired_ratios();
+    }
+    if !test_mode && only("instructions") {
+        instruction_counts();
     }
 }

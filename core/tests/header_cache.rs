@@ -66,3 +66,35 @@ fn many_distinct_headers_keep_verifying() {
         assert!(matches!(v.verify(&jwt).unwrap_err(), Error::WrongTokenType { .. }));
     }
 }
+
+#[test]
+fn headers_of_many_kids_and_rotations_keep_verifying() {
+    // Hundreds of `kid`s over the verifier's life (rotations), each one's
+    // tokens verified, then the earliest again: every token is judged on
+    // its own header, whatever the verifier remembers or has forgotten.
+    let dev = DevIssuer::with_algorithm(Algorithm::EdDSA);
+    let jwk: serde_json::Value = serde_json::from_str::<serde_json::Value>(&dev.jwks()).unwrap()["keys"][0].clone();
+    let kids: Vec<String> = (0..300).map(|i| format!("key-{i}")).collect();
+    let jwks: Vec<serde_json::Value> = kids
+        .iter()
+        .map(|kid| {
+            let mut k = jwk.clone();
+            k["kid"] = kid.as_str().into();
+            k
+        })
+        .collect();
+    let keys = KeySet::from_jwks(&serde_json::json!({ "keys": jwks }).to_string()).unwrap();
+    let v = dev.access_token_verifier::<Api>().keys(keys).build().unwrap();
+    let tokens: Vec<String> = kids.iter().map(|kid| dev.access_token().kid(Some(kid)).scope("read").sign()).collect();
+    for t in tokens.iter().chain(&tokens[..20]).chain(&tokens) {
+        assert!(v.verify(t).unwrap().has_scope(Api::Read));
+    }
+    // A header never seen, with a kid the keys do not hold, is still refused.
+    let unknown = dev.access_token().kid(Some("key-300")).scope("read").sign();
+    assert!(matches!(v.verify(&unknown).unwrap_err(), Error::UnknownKey { .. }));
+    // The same kid under another algorithm is another header, refused.
+    let other_alg = DevIssuer::with_algorithm(Algorithm::ES256);
+    let es = other_alg.access_token().kid(Some("key-0")).scope("read").sign();
+    assert!(v.verify(&es).is_err());
+    assert!(v.verify(&tokens[0]).is_ok());
+}

@@ -534,13 +534,13 @@ struct UserClaims {
 fn granted_scopes(profile: Profile, p: &Payload<'_>, mut each: impl FnMut(&str)) -> Result<(), Error> {
     match p.reg.scope.as_ref() {
         None => {}
-        Some(Value::Str(s)) => s.split(' ').for_each(&mut each),
+        Some(Value::Str(s)) => payload::each_space_delimited(s, &mut each),
         Some(_) => return Err(Error::MalformedClaim { claim: "scope", expected: "a space-delimited string" }),
     }
     let scp = if matches!(profile, Profile::Okta | Profile::EntraId) { p.reg.scp.as_ref() } else { None };
     match scp {
         None => {}
-        Some(Value::Str(s)) => s.split(' ').for_each(&mut each),
+        Some(Value::Str(s)) => payload::each_space_delimited(s, &mut each),
         Some(Value::StrList(list)) => list.iter().for_each(|s| each(s)),
         Some(_) => {
             return Err(Error::MalformedClaim {
@@ -622,7 +622,7 @@ fn binding(p: &Payload<'_>) -> Result<Binding, Error> {
     let Some(raw) = p.raw("cnf") else { return Ok(Binding::Bearer) };
     let malformed = Error::MalformedClaim { claim: "cnf", expected: EXPECTED };
     let members: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(raw.get()).map_err(|_| malformed.clone())?;
+        serde_json::from_str(raw).map_err(|_| malformed.clone())?;
     match (members.len(), members.get("jkt"), members.get("x5t#S256")) {
         (1, Some(jkt), None) => thumbprint(jkt).map(|t| Binding::Dpop { jkt: t.into() }).ok_or(malformed),
         (1, None, Some(x5t)) => thumbprint(x5t).map(|t| Binding::Mtls { x5t_s256: t.into() }).ok_or(malformed),

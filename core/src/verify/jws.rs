@@ -5,10 +5,11 @@
 use core::fmt;
 use std::borrow::Cow;
 use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use arc_swap::{ArcSwapOption, Guard};
+
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::diagnose::{Rule, Verifying, Walk};
@@ -70,7 +71,8 @@ pub(crate) fn verify<'t, W: Walk>(
     w.stop(Rule::Length, check_length(token, max_len))?;
     let (header_b64, payload_b64, signature_b64) = w.stop(Rule::Structure, split(token))?;
     let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
-    if let Some(known) = headers.get(header_b64) {
+    let known = headers.get(header_b64);
+    if let Some(known) = known.as_ref().and_then(|k| k.as_deref()) {
         let alg = w.check(Rule::Algorithm, check_allowed(known.alg, allowed))?;
         let (_, key_issuer) = check_signature(w, &alg, known.kid.as_deref(), keys, signing_input, signature_b64)?;
         return Ok(Verified { header: Header { alg, typ: known.typ.clone() }, key_issuer, payload: payload_b64 });
@@ -127,16 +129,34 @@ fn check_signature<W: Walk>(
     }
 }
 
-/// The parsed headers of the last few distinct headers that came with a
-/// valid signature. An issuer signs all its tokens under a handful of
-/// headers, and parsing one is a pure function of its text, so a token whose
-/// header segment is byte for byte a known one skips the parse. Only headers
-/// whose signature verified are kept: tokens nobody signed cannot take the
-/// slots. The slots fill once and are then read without a lock.
-#[derive(Clone, Default)]
-pub(crate) struct HeaderCache([OnceLock<KnownHeader>; 4]);
+/// The parsed headers of recently seen distinct headers that came with a
+/// valid signature. An issuer signs its tokens under a handful of headers
+/// (one per `kid` and `typ`), and parsing one is a pure function of its
+/// text, so a token whose header segment is byte for byte a known one skips
+/// the parse; its algorithm is still checked against the allowlist, its key
+/// looked up and its signature verified.
+///
+/// A fixed table of [`HeaderCache::SETS`] × [`HeaderCache::WAYS`] entries:
+/// memory is bounded whatever the tokens, and a header new to a full set
+/// replaces one of its entries, so after a key rotation the new headers are
+/// remembered too. Only headers whose signature verified are kept: tokens
+/// nobody signed cannot take or evict entries. Readers take no lock: an
+/// entry is an immutable `Arc` swapped in whole (`arc-swap`), and its tag
+/// (a hash of the segment) only says which entry is worth comparing; an
+/// entry is used only when its own segment equals the token's byte for byte.
+pub(crate) struct HeaderCache {
+    slots: Box<[Slot]>,
+    /// Picks the entry a header new to a full set replaces.
+    victim: AtomicUsize,
+}
 
-#[derive(Clone)]
+#[derive(Default)]
+struct Slot {
+    /// The hash of the segment stored in `header` (never 0), or 0 when empty.
+    tag: AtomicU64,
+    header: ArcSwapOption<KnownHeader>,
+}
+
 struct KnownHeader {
     segment: Box<str>,
     alg: Algorithm,
@@ -144,21 +164,84 @@ struct KnownHeader {
     kid: Option<Box<str>>,
 }
 
+impl Default for HeaderCache {
+    fn default() -> Self {
+        Self { slots: (0..Self::CAPACITY).map(|_| Slot::default()).collect(), victim: AtomicUsize::new(0) }
+    }
+}
+
+impl Clone for HeaderCache {
+    /// An empty cache: entries are only ever a shortcut.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
 impl HeaderCache {
-    fn get(&self, segment: &str) -> Option<&KnownHeader> {
-        self.0.iter().filter_map(OnceLock::get).find(|h| *h.segment == *segment)
+    const SETS: usize = 16;
+    const WAYS: usize = 8;
+    /// The most headers remembered at once.
+    pub(crate) const CAPACITY: usize = Self::SETS * Self::WAYS;
+
+    /// The entries a segment with this hash may occupy.
+    fn set(&self, hash: u64) -> &[Slot] {
+        // The top bits: `SETS` is a power of two well below 2^64.
+        let set = usize::try_from(hash >> 60).unwrap_or(0) % Self::SETS;
+        self.slots.get(set * Self::WAYS..(set + 1) * Self::WAYS).unwrap_or_default()
+    }
+
+    fn get(&self, segment: &str) -> Option<Guard<Option<Arc<KnownHeader>>>> {
+        let hash = segment_hash(segment);
+        self.set(hash).iter().filter(|slot| slot.tag.load(Ordering::Acquire) == hash).find_map(|slot| {
+            let header = slot.header.load();
+            header.as_ref().is_some_and(|h| *h.segment == *segment).then_some(header)
+        })
     }
 
     fn remember(&self, segment: &str, alg: Algorithm, typ: Option<&Typ>, kid: Option<&str>) {
-        if segment.len() > HEADER_STACK {
+        if segment.len() > HEADER_STACK || self.get(segment).is_some() {
             return;
         }
-        if let Some(slot) = self.0.iter().find(|s| s.get().is_none()) {
-            let known = KnownHeader { segment: segment.into(), alg, typ: typ.cloned(), kid: kid.map(Into::into) };
-            // Another thread may fill the slot first; this header then waits for the next token.
-            let _ = slot.set(known);
-        }
+        let hash = segment_hash(segment);
+        let set = self.set(hash);
+        let Some(slot) = set
+            .iter()
+            .find(|slot| slot.tag.load(Ordering::Relaxed) == 0)
+            .or_else(|| set.get(self.victim.fetch_add(1, Ordering::Relaxed) % Self::WAYS))
+        else {
+            return;
+        };
+        let known = KnownHeader { segment: segment.into(), alg, typ: typ.cloned(), kid: kid.map(Into::into) };
+        // Another thread may write the same slot at the same time; the tag
+        // may then name the other header, which is then simply not found.
+        slot.tag.store(0, Ordering::Release);
+        slot.header.store(Some(Arc::new(known)));
+        slot.tag.store(hash, Ordering::Release);
     }
+
+    /// How many headers are remembered.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots.iter().filter(|slot| slot.header.load().is_some()).count()
+    }
+}
+
+/// A fast hash of a header segment (not a defence: only headers with a
+/// valid signature enter the cache); never 0.
+fn segment_hash(segment: &str) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let bytes = segment.as_bytes();
+    let mut h = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    let mut word = [0u8; 8];
+    word[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    (h ^ (h >> 29)) | 1
 }
 
 /// The JWS layer without the key and signature: for the stage benchmarks only.
@@ -204,13 +287,102 @@ impl Typ {
 
 /// Decodes like [`decode`], into `stack` when the result fits.
 fn decode_into<'b>(segment: &str, stack: &'b mut [u8], heap: &'b mut Vec<u8>) -> Result<&'b [u8], Error> {
-    if base64::decoded_len_estimate(segment.len()) <= stack.len() {
-        let len = URL_SAFE_NO_PAD.decode_slice(segment, stack).map_err(|_| Error::Malformed(Malformed::Base64))?;
-        Ok(&stack[..len])
+    let len = decoded_len(segment.len())?;
+    let out = if len <= stack.len() {
+        &mut stack[..len]
     } else {
-        *heap = decode(segment)?;
-        Ok(heap)
+        heap.resize(len, 0);
+        &mut heap[..]
+    };
+    decode_base64url(segment.as_bytes(), out)?;
+    Ok(out)
+}
+
+/// The length of the bytes that unpadded base64 of `len` characters holds;
+/// a length that is 1 modulo 4 holds no whole byte and is malformed.
+fn decoded_len(len: usize) -> Result<usize, Error> {
+    match len % 4 {
+        1 => Err(Error::Malformed(Malformed::Base64)),
+        rem => Ok(len / 4 * 3 + rem.saturating_sub(1)),
     }
+}
+
+/// Each byte's value in the base64url alphabet (RFC 4648 §5); `INVALID` for
+/// every other byte, padding `=` included.
+const BASE64URL: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut i = 0;
+    while i < alphabet.len() {
+        // `i` < 64: the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation)]
+        let value = i as u8;
+        table[alphabet[i] as usize] = value;
+        i += 1;
+    }
+    table
+};
+const INVALID: u8 = 0x80;
+
+/// [`BASE64URL`] for the character at position `i` of a block of eight:
+/// its six bits shifted to their place in the block's 48 bits, or
+/// `INVALID_AT`, a bit no valid character sets.
+const BASE64URL_AT: [[u64; 256]; 8] = {
+    let mut tables = [[INVALID_AT; 256]; 8];
+    let mut i = 0;
+    while i < 8 {
+        let mut c = 0;
+        while c < 256 {
+            if BASE64URL[c] != INVALID {
+                tables[i][c] = (BASE64URL[c] as u64) << (42 - 6 * i);
+            }
+            c += 1;
+        }
+        i += 1;
+    }
+    tables
+};
+const INVALID_AT: u64 = 1 << 63;
+
+/// Unpadded, canonical base64url (RFC 7515 §2) decoded into `out`, which
+/// must be exactly [`decoded_len`] long: every character in the alphabet,
+/// and the unused low bits of the last character zero. Eight characters
+/// at a time: the header, payload and signature are decoded on every
+/// verification.
+fn decode_base64url(input: &[u8], out: &mut [u8]) -> Result<(), Error> {
+    let bad = Error::Malformed(Malformed::Base64);
+    if decoded_len(input.len()).ok() != Some(out.len()) {
+        return Err(bad);
+    }
+    let value = |c: u8| BASE64URL[usize::from(c)];
+    let mut invalid = 0u8;
+    let mut blocks = input.chunks_exact(8);
+    let mut out_blocks = out.chunks_exact_mut(6);
+    let mut invalid_blocks = 0u64;
+    for (chars, bytes) in (&mut blocks).zip(&mut out_blocks) {
+        // One table per position: each character's six bits already in place.
+        let bits = (0..8).fold(0u64, |bits, i| bits | BASE64URL_AT[i][usize::from(chars[i])]);
+        invalid_blocks |= bits;
+        bytes.copy_from_slice(&bits.to_be_bytes()[2..]);
+    }
+    if invalid_blocks & INVALID_AT != 0 {
+        return Err(bad);
+    }
+    let (chars, bytes) = (blocks.remainder(), out_blocks.into_remainder());
+    // What is left: up to 7 characters, into up to 5 bytes.
+    let mut bits = 0u64;
+    for &c in chars {
+        let v = value(c);
+        invalid |= v;
+        bits = bits << 6 | u64::from(v);
+    }
+    let unused = chars.len() * 6 - bytes.len() * 8;
+    if invalid & INVALID != 0 || bits & ((1 << unused) - 1) != 0 {
+        return Err(bad);
+    }
+    let bits = (bits >> unused).to_be_bytes();
+    bytes.copy_from_slice(&bits[8 - bytes.len()..]);
+    Ok(())
 }
 
 /// Tokens over the limit are refused before any decoding, so size is no DoS lever.
@@ -234,7 +406,9 @@ pub(crate) fn split(token: &str) -> Result<(&str, &str, &str), Error> {
 /// Unpadded, canonical base64url only (RFC 7515 §2): no padding, no `+`/`/`,
 /// no whitespace, no non-zero trailing bits.
 pub(crate) fn decode(segment: &str) -> Result<Vec<u8>, Error> {
-    URL_SAFE_NO_PAD.decode(segment).map_err(|_| Error::Malformed(Malformed::Base64))
+    let mut out = vec![0; decoded_len(segment.len())?];
+    decode_base64url(segment.as_bytes(), &mut out)?;
+    Ok(out)
 }
 
 /// The `alg` must name a supported algorithm (never `none`, in any case) that the verifier allows.
@@ -444,5 +618,190 @@ impl Seen {
             }
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    use super::*;
+    use crate::verify::diagnose::Verifying;
+
+    const SECRET: &[u8] = &[7; 64];
+
+    fn token(alg: jsonwebtoken::Algorithm, kid: &str) -> String {
+        let mut header = jsonwebtoken::Header::new(alg);
+        header.kid = Some(kid.into());
+        let key = jsonwebtoken::EncodingKey::from_secret(SECRET).unwrap();
+        jsonwebtoken::encode(&header, &serde_json::json!({ "sub": kid }), &key).unwrap()
+    }
+
+    fn keys(kids: impl IntoIterator<Item = String>) -> KeySet {
+        kids.into_iter().fold(KeySet::new(), |k, kid| k.with_hmac(Some(&kid), SECRET, Algorithm::HS256).unwrap())
+    }
+
+    fn check(token: &str, keys: &KeySet, cache: &HeaderCache) -> Result<(Algorithm, Option<String>), Error> {
+        let allowed = AlgSet::of(&[Algorithm::HS256, Algorithm::HS384]);
+        let v = verify(&mut Verifying, token, 16 * 1024, allowed, keys, cache)?;
+        Ok((v.header.alg, v.header.typ.map(|t| t.as_str().to_owned())))
+    }
+
+    fn header_segment(token: &str) -> &str {
+        split(token).unwrap().0
+    }
+
+    #[test]
+    fn base64url_as_the_reference_decoder() {
+        // Every length up to 40, characters from the alphabet and around it.
+        let pool: Vec<char> = "ABYZabyz0189-_=+/ .\u{e9}\0".chars().collect();
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for len in 0..40 {
+            for round in 0..400 {
+                // Mostly valid characters, so that valid inputs are common.
+                let s: String = (0..len)
+                    .map(|_| {
+                        let r = usize::try_from(next() % 1000).unwrap();
+                        if round % 2 == 0 || r < 990 { pool[r % 14] } else { pool[r % pool.len()] }
+                    })
+                    .collect();
+                let reference = URL_SAFE_NO_PAD.decode(&s).map_err(|_| Error::Malformed(Malformed::Base64));
+                assert_eq!(decode(&s), reference, "{s:?}");
+                let (mut stack, mut heap) = ([0u8; 8], Vec::new());
+                assert_eq!(decode_into(&s, &mut stack, &mut heap).map(<[u8]>::to_vec), reference, "{s:?}");
+            }
+        }
+        for valid in ["", "AA", "AAA", "AAAA", "_-8", "eyJhbGciOiJIUzI1NiJ9"] {
+            assert!(decode(valid).is_ok(), "{valid}");
+        }
+        // Padding, the standard alphabet, non-zero trailing bits, a lone character.
+        for invalid in ["AA==", "A+", "A/", "AB", "AAB", "A", "AAAAA", "AA A"] {
+            assert_eq!(decode(invalid), Err(Error::Malformed(Malformed::Base64)), "{invalid}");
+        }
+    }
+
+    #[test]
+    fn header_cache_memory_is_bounded() {
+        let cache = HeaderCache::default();
+        for i in 0..10_000 {
+            cache.remember(&format!("segment-{i}"), Algorithm::HS256, None, Some("k"));
+        }
+        assert!(cache.len() <= HeaderCache::CAPACITY);
+        assert!(cache.len() > HeaderCache::CAPACITY / 2, "a full cache keeps replacing entries");
+        // A segment too long for the stack buffer is never kept.
+        cache.remember(&"x".repeat(HEADER_STACK + 1), Algorithm::HS256, None, None);
+        assert!(cache.get(&"x".repeat(HEADER_STACK + 1)).is_none());
+    }
+
+    #[test]
+    fn header_cache_keeps_remembering_after_rotation() {
+        // Far more distinct headers than the cache holds, as over many key rotations.
+        let kids: Vec<String> = (0..3 * HeaderCache::CAPACITY).map(|i| format!("kid-{i}")).collect();
+        let keys = keys(kids.clone());
+        let cache = HeaderCache::default();
+        let tokens: Vec<String> = kids.iter().map(|k| token(jsonwebtoken::Algorithm::HS256, k)).collect();
+        for t in &tokens {
+            assert_eq!(check(t, &keys, &cache).unwrap().0, Algorithm::HS256);
+            assert!(cache.get(header_segment(t)).is_some(), "the newest header is remembered");
+        }
+        assert!(cache.len() <= HeaderCache::CAPACITY);
+        // Headers seen long ago (most of them evicted) still verify, and are remembered again.
+        for t in &tokens[..10] {
+            assert!(check(t, &keys, &cache).is_ok());
+            assert!(cache.get(header_segment(t)).is_some());
+        }
+    }
+
+    #[test]
+    fn header_cache_never_keeps_unverified_headers() {
+        let keys = keys(["good".to_owned()]);
+        let cache = HeaderCache::default();
+        for i in 0..200 {
+            let forged = token(jsonwebtoken::Algorithm::HS256, &format!("kid-{i}"));
+            assert!(check(&forged, &keys, &cache).is_err());
+            let (h, p, _) = split(&forged).unwrap();
+            let bad_signature = format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode([0u8; 32]));
+            let good_kid = token(jsonwebtoken::Algorithm::HS256, "good");
+            let (_, p2, s2) = split(&good_kid).unwrap();
+            assert_eq!(
+                check(&bad_signature, &keys, &cache).unwrap_err(),
+                Error::UnknownKey { kid: Some(Echo::new(&format!("kid-{i}"))) }
+            );
+            assert_eq!(
+                check(&format!("{}.{p2}.{s2}", header_segment(&good_kid)), &keys, &cache).map(|r| r.0),
+                Ok(Algorithm::HS256)
+            );
+            assert_eq!(cache.len(), 1, "only the verified header");
+        }
+    }
+
+    #[test]
+    fn header_cache_serves_only_the_identical_segment() {
+        let cache = HeaderCache::default();
+        let a = r#"{"alg":"HS256","kid":"a"}"#;
+        let a_b64 = URL_SAFE_NO_PAD.encode(a);
+        cache.remember(&a_b64, Algorithm::HS256, None, Some("a"));
+        let known = cache.get(&a_b64).unwrap();
+        let known = known.as_deref().unwrap();
+        assert_eq!((known.alg, known.kid.as_deref()), (Algorithm::HS256, Some("a")));
+        for other in [r#"{"alg":"HS384","kid":"a"}"#, r#"{"alg":"HS256","kid":"b"}"#, r#"{"alg":"HS256","kid":"a" }"#] {
+            assert!(cache.get(&URL_SAFE_NO_PAD.encode(other)).is_none(), "{other}");
+        }
+        assert!(cache.get(&a_b64[..a_b64.len() - 1]).is_none());
+        assert!(cache.get(&format!("{a_b64}A")).is_none());
+    }
+
+    #[test]
+    fn header_cache_tag_is_only_a_hint() {
+        // Even when a slot's tag says "this segment", the entry is used only
+        // if its own segment is the token's: another header's alg and kid
+        // are never served.
+        let keys = keys(["a".to_owned(), "b".to_owned()]);
+        let keys = keys.with_hmac(Some("b"), SECRET, Algorithm::HS384).unwrap();
+        let cache = HeaderCache::default();
+        let a = token(jsonwebtoken::Algorithm::HS256, "a");
+        let b = token(jsonwebtoken::Algorithm::HS384, "b");
+        assert!(check(&a, &keys, &cache).is_ok());
+        let b_hash = segment_hash(header_segment(&b));
+        for slot in &*cache.slots {
+            if slot.tag.load(Ordering::Relaxed) != 0 {
+                slot.tag.store(b_hash, Ordering::Relaxed);
+            }
+        }
+        // Force every slot of b's set to carry b's tag with a's entry.
+        for slot in cache.set(b_hash) {
+            slot.header.store(cache.slots.iter().find_map(|s| s.header.load_full()));
+            slot.tag.store(b_hash, Ordering::Relaxed);
+        }
+        assert!(cache.get(header_segment(&b)).is_none());
+        assert_eq!(check(&b, &keys, &cache).unwrap().0, Algorithm::HS384);
+        assert_eq!(check(&a, &keys, &cache).unwrap().0, Algorithm::HS256);
+    }
+
+    #[test]
+    fn header_cache_shared_by_threads() {
+        let kids: Vec<String> = (0..40).map(|i| format!("kid-{i}")).collect();
+        let keys = keys(kids.clone());
+        let cache = HeaderCache::default();
+        let tokens: Vec<String> = kids.iter().map(|k| token(jsonwebtoken::Algorithm::HS256, k)).collect();
+        std::thread::scope(|s| {
+            for offset in 0..2 {
+                let (keys, cache, tokens) = (&keys, &cache, &tokens);
+                s.spawn(move || {
+                    for i in 0..400 {
+                        let t = &tokens[(i * 7 + offset) % tokens.len()];
+                        assert_eq!(check(t, keys, cache).unwrap().0, Algorithm::HS256);
+                    }
+                });
+            }
+        });
+        assert!(tokens.iter().all(|t| cache.get(header_segment(t)).is_some()));
     }
 }

@@ -11,7 +11,7 @@ use core::fmt;
 use std::borrow::Cow;
 
 use serde::de::value::{MapDeserializer, UnitDeserializer};
-use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeOwned, Deserializer, IgnoredAny, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::claims::{NoClaims, ValidationError};
@@ -33,6 +33,7 @@ pub(crate) enum Value<'a> {
 
 /// The registered claims tokenkind types itself; see `claims::RESERVED`.
 #[derive(Default)]
+#[cfg_attr(test, derive(Debug))]
 pub(crate) struct Registered<'a> {
     pub(crate) iss: Option<Value<'a>>,
     pub(crate) sub: Option<Value<'a>>,
@@ -57,16 +58,60 @@ pub(crate) struct Registered<'a> {
     pub(crate) sid: Option<Value<'a>>,
 }
 
-/// The decoded payload: typed slots plus the other members as raw JSON.
+impl<'a> Registered<'a> {
+    /// The slot of a registered claim; `None` for any other member.
+    fn slot(&mut self, name: &str) -> Option<&mut Option<Value<'a>>> {
+        Some(match name {
+            "iss" => &mut self.iss,
+            "sub" => &mut self.sub,
+            "aud" => &mut self.aud,
+            "exp" => &mut self.exp,
+            "nbf" => &mut self.nbf,
+            "iat" => &mut self.iat,
+            "jti" => &mut self.jti,
+            "nonce" => &mut self.nonce,
+            "auth_time" => &mut self.auth_time,
+            "azp" => &mut self.azp,
+            "acr" => &mut self.acr,
+            "amr" => &mut self.amr,
+            "at_hash" => &mut self.at_hash,
+            "c_hash" => &mut self.c_hash,
+            "client_id" => &mut self.client_id,
+            "scope" => &mut self.scope,
+            "scp" => &mut self.scp,
+            "typ" => &mut self.typ,
+            "token_use" => &mut self.token_use,
+            "cid" => &mut self.cid,
+            "sid" => &mut self.sid,
+            _ => return None,
+        })
+    }
+}
+
+/// The decoded payload: typed slots plus the other members as raw JSON
+/// (the text of each value, as checked by the parser).
 pub(crate) struct Payload<'a> {
     pub(crate) reg: Registered<'a>,
-    pub(crate) rest: Vec<(Cow<'a, str>, &'a RawValue)>,
+    pub(crate) rest: Vec<(Cow<'a, str>, &'a str)>,
 }
 
 impl<'a> Payload<'a> {
     pub(crate) fn parse(json: &'a [u8]) -> Result<Self, Error> {
         let json = core::str::from_utf8(json).map_err(|_| Error::Malformed(Malformed::Payload))?;
         // Filled in place: the slots are large, and moving them costs.
+        let mut payload = Payload { reg: Registered::default(), rest: Vec::new() };
+        if let Some(unique) = scan(json, &mut payload) {
+            if !unique || has_duplicates(&payload.rest) {
+                return Err(Error::Malformed(Malformed::DuplicateMember));
+            }
+            return Ok(payload);
+        }
+        // Not one of the usual shapes: the general JSON parser decides.
+        Self::parse_general(json)
+    }
+
+    /// [`Payload::parse`] with `serde_json`'s parser, whatever the shape.
+    fn parse_general(json: &'a str) -> Result<Self, Error> {
         let mut payload = Payload { reg: Registered::default(), rest: Vec::new() };
         let mut de = serde_json::Deserializer::from_str(json);
         let unique =
@@ -79,7 +124,7 @@ impl<'a> Payload<'a> {
     }
 
     /// A non-registered member, as raw JSON (for profile-specific claims).
-    pub(crate) fn raw(&self, name: &str) -> Option<&'a RawValue> {
+    pub(crate) fn raw(&self, name: &str) -> Option<&'a str> {
         self.rest.iter().find(|(k, _)| k == name).map(|(_, v)| *v)
     }
 
@@ -96,7 +141,8 @@ impl<'a> Payload<'a> {
                 return Ok(none);
             }
         }
-        let members = || MapDeserializer::<_, serde_json::Error>::new(self.rest.iter().map(|(k, v)| (k.clone(), *v)));
+        let members =
+            || MapDeserializer::<_, serde_json::Error>::new(self.rest.iter().map(|(k, v)| (k.clone(), RawJson(v))));
         // The path to a failing claim is tracked only once decoding has
         // failed: decoding again is deterministic, and success stays cheap.
         if let Ok(claims) = C::deserialize(members()) {
@@ -183,7 +229,7 @@ pub(crate) fn validated<C>(claims: C, check: impl FnOnce(&C) -> Result<(), Valid
     }
 }
 
-fn has_duplicates(rest: &[(Cow<'_, str>, &RawValue)]) -> bool {
+fn has_duplicates(rest: &[(Cow<'_, str>, &str)]) -> bool {
     if rest.len() <= 16 {
         return rest.iter().enumerate().any(|(i, (k, _))| rest[..i].iter().any(|(j, _)| j == k));
     }
@@ -206,53 +252,249 @@ impl<'de> Visitor<'de> for PayloadVisitor<'_, 'de> {
         let Payload { reg, rest } = self.0;
         let mut duplicate = false;
         while let Some(key) = map.next_key_seed(NameSeed)? {
-            let slot = match &*key {
-                "iss" => &mut reg.iss,
-                "sub" => &mut reg.sub,
-                "aud" => &mut reg.aud,
-                "exp" => &mut reg.exp,
-                "nbf" => &mut reg.nbf,
-                "iat" => &mut reg.iat,
-                "jti" => &mut reg.jti,
-                "nonce" => &mut reg.nonce,
-                "auth_time" => &mut reg.auth_time,
-                "azp" => &mut reg.azp,
-                "acr" => &mut reg.acr,
-                "amr" => &mut reg.amr,
-                "at_hash" => &mut reg.at_hash,
-                "c_hash" => &mut reg.c_hash,
-                "client_id" => &mut reg.client_id,
-                "scope" => &mut reg.scope,
-                "scp" => &mut reg.scp,
-                "typ" => &mut reg.typ,
-                "token_use" => &mut reg.token_use,
-                "cid" => &mut reg.cid,
-                "sid" => &mut reg.sid,
-                _ => {
-                    if rest.capacity() == 0 {
-                        // One allocation for the usual number of custom claims.
-                        rest.reserve(16);
-                    }
-                    rest.push((key, map.next_value::<&'de RawValue>()?));
-                    continue;
+            let Some(slot) = reg.slot(&key) else {
+                if rest.capacity() == 0 {
+                    // One allocation for the usual number of custom claims.
+                    rest.reserve(16);
                 }
+                rest.push((key, map.next_value::<&'de RawValue>()?.get()));
+                continue;
             };
             if slot.is_some() {
                 duplicate = true;
                 map.next_value::<IgnoredAny>()?;
             } else {
-                *slot = Some(decode_raw(map.next_value::<&'de RawValue>()?));
+                *slot = Some(decode_raw(map.next_value::<&'de RawValue>()?.get()));
             }
         }
         Ok(!duplicate)
     }
 }
 
+/// The payload read in one pass when it has the usual shape: one object
+/// whose member names and string values have no escapes, whose values are
+/// strings, integers of up to 18 digits (no sign, no leading zero, no
+/// fraction or exponent), `true`, `false`, `null` or arrays of such strings,
+/// with JSON whitespace anywhere between. Everything it accepts is valid
+/// JSON that the general parser reads to the same slots and members;
+/// anything else (an escape, a nested object, another number, invalid JSON)
+/// gives `None`, and the general parser decides. `Some(false)` when a
+/// registered claim appears twice.
+fn scan<'a>(json: &'a str, payload: &mut Payload<'a>) -> Option<bool> {
+    let mut s = Scanner { text: json, pos: 0 };
+    let mut duplicate = false;
+    s.whitespace();
+    s.eat(b'{')?;
+    s.whitespace();
+    if s.eat(b'}').is_none() {
+        loop {
+            let name = s.string()?;
+            s.whitespace();
+            s.eat(b':')?;
+            s.whitespace();
+            let start = s.pos;
+            let value = s.value()?;
+            match payload.reg.slot(name) {
+                Some(slot) if slot.is_some() => duplicate = true,
+                Some(slot) => *slot = Some(value),
+                None => {
+                    let raw = json.get(start..s.pos)?;
+                    if payload.rest.capacity() == 0 {
+                        // One allocation for the usual number of custom claims.
+                        payload.rest.reserve(16);
+                    }
+                    payload.rest.push((Cow::Borrowed(name), raw));
+                }
+            }
+            s.whitespace();
+            if s.eat(b',').is_some() {
+                s.whitespace();
+                continue;
+            }
+            s.eat(b'}')?;
+            break;
+        }
+    }
+    s.whitespace();
+    (s.pos == json.len()).then_some(!duplicate)
+}
+
+/// A cursor over JSON text for [`scan`]; every method gives `None` for
+/// anything outside the shapes `scan` reads.
+struct Scanner<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.peek() == Some(byte)).then(|| self.pos += 1)
+    }
+
+    /// JSON whitespace (RFC 8259 §2).
+    fn whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.pos += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &str) -> Option<()> {
+        let end = self.pos + word.len();
+        (self.text.as_bytes().get(self.pos..end)? == word.as_bytes()).then(|| self.pos = end)
+    }
+
+    /// A string without escapes or control characters, borrowed.
+    fn string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let end = string_end(self.text.as_bytes(), self.pos)?;
+        let s = self.text.get(self.pos..end)?;
+        self.pos = end + 1;
+        Some(s)
+    }
+
+    fn value(&mut self) -> Option<Value<'a>> {
+        Some(match self.peek()? {
+            b'"' => Value::Str(Cow::Borrowed(self.string()?)),
+            b'0'..=b'9' => {
+                let (start, mut n) = (self.pos, 0i64);
+                while let Some(digit @ b'0'..=b'9') = self.peek() {
+                    // 18 digits at most, so `n` stays below 10^18.
+                    if self.pos - start == 18 {
+                        return None;
+                    }
+                    n = n * 10 + i64::from(digit - b'0');
+                    self.pos += 1;
+                }
+                // A leading zero (invalid), a fraction or an exponent: the general parser reads it.
+                let leading_zero = self.pos - start > 1 && self.text.as_bytes().get(start) == Some(&b'0');
+                if leading_zero || matches!(self.peek(), Some(b'.' | b'e' | b'E')) {
+                    return None;
+                }
+                Value::Int(n)
+            }
+            b't' => self.literal("true").map(|()| Value::Bool(true))?,
+            b'f' => self.literal("false").map(|()| Value::Bool(false))?,
+            b'n' => self.literal("null").map(|()| Value::Other)?,
+            b'[' => {
+                self.pos += 1;
+                self.whitespace();
+                let mut list = Vec::new();
+                if self.eat(b']').is_none() {
+                    loop {
+                        list.push(Cow::Borrowed(self.string()?));
+                        self.whitespace();
+                        if self.eat(b',').is_some() {
+                            self.whitespace();
+                            continue;
+                        }
+                        self.eat(b']')?;
+                        break;
+                    }
+                }
+                Value::StrList(list)
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// Where the string starting at `start` (after its opening quote) ends: the
+/// index of its closing quote; `None` at an escape, a control character
+/// (invalid in JSON) or the end of the text. Eight bytes at a time: in
+/// each word, the lowest byte flagged by these tests is exact (borrows
+/// only carry upwards), so it is the first quote, backslash or control
+/// character.
+fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut i = start;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let x = u64::from_le_bytes(w);
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        let hits = zero_byte(x ^ (ONES * u64::from(b'"'))) | zero_byte(x ^ (ONES * u64::from(b'\\'))) | below_space;
+        if hits != 0 {
+            let at = i + usize::try_from(hits.trailing_zeros() / 8).ok()?;
+            return (*bytes.get(at)? == b'"').then_some(at);
+        }
+        i += 8;
+    }
+    for (at, &b) in bytes.iter().enumerate().skip(i) {
+        match b {
+            b'"' => return Some(at),
+            b'\\' | 0..=0x1f => return None,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A member's JSON text, already checked by the parser, read by a claims
+/// type as `serde_json` reads a `&RawValue`: each request goes to a parser
+/// of that text alone.
+#[derive(Clone, Copy)]
+struct RawJson<'a>(&'a str);
+
+impl<'de> IntoDeserializer<'de, serde_json::Error> for RawJson<'de> {
+    type Deserializer = Self;
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+macro_rules! forward_to_json {
+    ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {
+        $(
+            fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, serde_json::Error> {
+                serde_json::Deserializer::from_str(self.0).$method($($arg,)* visitor)
+            }
+        )*
+    };
+}
+
+impl<'de> Deserializer<'de> for RawJson<'de> {
+    type Error = serde_json::Error;
+
+    forward_to_json! {
+        deserialize_any(), deserialize_bool(), deserialize_i8(), deserialize_i16(), deserialize_i32(),
+        deserialize_i64(), deserialize_i128(), deserialize_u8(), deserialize_u16(), deserialize_u32(),
+        deserialize_u64(), deserialize_u128(), deserialize_f32(), deserialize_f64(), deserialize_char(),
+        deserialize_str(), deserialize_string(), deserialize_bytes(), deserialize_byte_buf(),
+        deserialize_option(), deserialize_unit(), deserialize_seq(), deserialize_map(),
+        deserialize_identifier(), deserialize_ignored_any(),
+        deserialize_unit_struct(name: &'static str),
+        deserialize_newtype_struct(name: &'static str),
+        deserialize_tuple(len: usize),
+        deserialize_tuple_struct(name: &'static str, len: usize),
+        deserialize_struct(name: &'static str, fields: &'static [&'static str]),
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
+    }
+}
+
+/// Each name of a space-delimited list (RFC 6749 §3.3), in order; a doubled
+/// space gives an empty name, as `str::split` would.
+pub(crate) fn each_space_delimited(list: &str, mut each: impl FnMut(&str)) {
+    let mut start = 0;
+    for (i, b) in list.bytes().enumerate() {
+        if b == b' ' {
+            // A space is ASCII: both ends are character boundaries.
+            each(list.get(start..i).unwrap_or_default());
+            start = i + 1;
+        }
+    }
+    each(list.get(start..).unwrap_or_default());
+}
+
 /// Decodes a member from its raw JSON. A value the decoder cannot hold (a
 /// number beyond `f64`, like `1e400`, or nesting deeper than its limit) is
 /// `Other`, so that claim is reported malformed by name, not the whole payload.
-fn decode_raw(raw: &RawValue) -> Value<'_> {
-    let json = raw.get();
+fn decode_raw(json: &str) -> Value<'_> {
     // The usual shapes, read straight from the text the parser has already
     // checked: a string without escapes, a small non-negative integer.
     if let Some(s) = json.strip_prefix('"').and_then(|s| s.strip_suffix('"'))
@@ -422,4 +664,105 @@ pub(crate) fn string_list<'s>(
 fn list_ref<'s>(list: &'s [Cow<'_, str>]) -> &'s [Cow<'s, str>] {
     // Cow<'a, str> is covariant in 'a, so a shorter lifetime is fine.
     list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a parse found, for comparing the two parsers.
+    fn found(p: &Result<Payload<'_>, Error>) -> String {
+        match p {
+            Ok(p) => {
+                let rest: Vec<(&str, &str)> = p.rest.iter().map(|(k, v)| (&**k, *v)).collect();
+                format!("{:?} {rest:?}", p.reg)
+            }
+            Err(e) => format!("{e:?}"),
+        }
+    }
+
+    fn same_as_general(json: &str) {
+        let mut payload = Payload { reg: Registered::default(), rest: Vec::new() };
+        if scan(json, &mut payload).is_some() {
+            assert_eq!(found(&Payload::parse(json.as_bytes())), found(&Payload::parse_general(json)), "{json:?}");
+        }
+    }
+
+    const SAMPLES: [&str; 14] = [
+        r#"{"iss":"https://issuer.example","sub":"alice","aud":["api","other"],"exp":1700000000,"iat":0,"scope":"a b","x":true,"y":null,"z":[],"w":false}"#,
+        " {\t\"iss\" :\n\"i\" ,\r\"n\": 12 , \"l\" : [ \"a\" , \"b\" ] } \n",
+        "{}",
+        r#"{"sub":"a","sub":"b"}"#,
+        r#"{"x":1,"x":2}"#,
+        r#"{"aud":"\u0061pi","e\"x":"\n"}"#,
+        r#"{"exp":1.5,"nbf":-1,"iat":1e3,"n":01,"m":123456789012345678901}"#,
+        r#"{"cnf":{"jkt":"abc"},"realm_access":{"roles":["a"]}}"#,
+        r#"{"aud":["a",1],"amr":["pwd","otp"],"big":9999999999999999999}"#,
+        r#"{"a":"é ✓","ü":"\u00fc","t":"tab\there"}"#,
+        r#"{"a":tru,"b":nul}"#,
+        r#"{"a":"x",}"#,
+        r#"{"a":"x"}{}"#,
+        "{\"a\":\"\u{1}\"}",
+    ];
+
+    #[test]
+    fn the_scanner_reads_what_the_general_parser_reads() {
+        for sample in SAMPLES {
+            same_as_general(sample);
+            // Every prefix, and every character replaced by JSON's punctuation.
+            for end in 0..sample.len() {
+                if let Some(prefix) = sample.get(..end) {
+                    same_as_general(prefix);
+                }
+            }
+            for (i, ch) in sample.char_indices() {
+                for c in ["\"", "\\", ",", ":", "{", "}", "[", "]", " ", "0", "-", ".", "e", "\u{7f}", "\u{1f}", "é"] {
+                    let mut mutated = sample.to_owned();
+                    mutated.replace_range(i..i + ch.len_utf8(), c);
+                    same_as_general(&mutated);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_scanner_takes_the_usual_shapes_and_leaves_the_rest() {
+        let takes = |json: &str| scan(json, &mut Payload { reg: Registered::default(), rest: Vec::new() });
+        assert_eq!(takes(SAMPLES[0]), Some(true));
+        assert_eq!(takes(SAMPLES[1]), Some(true));
+        assert_eq!(takes(SAMPLES[3]), Some(false), "a registered claim twice");
+        for other in &SAMPLES[5..] {
+            assert_eq!(takes(other), None, "{other}");
+        }
+        // Malformed values stay malformed, never absent.
+        let p = Payload::parse(br#"{"exp":"soon","aud":[1],"sub":null}"#).unwrap();
+        assert!(matches!(p.reg.exp, Some(Value::Str(_))));
+        assert!(matches!(p.reg.aud, Some(Value::Other)));
+        assert!(matches!(p.reg.sub, Some(Value::Other)));
+        let duplicate = Some(Error::Malformed(Malformed::DuplicateMember));
+        assert_eq!(Payload::parse(br#"{"sub":"a","sub":"b"}"#).err(), duplicate);
+        assert_eq!(Payload::parse(br#"{"x":1,"x":2}"#).err(), duplicate);
+    }
+
+    #[test]
+    fn space_delimited_lists_split_like_str_split() {
+        for list in ["", " ", "a", "a b", "a  b", " a b ", "read:messages write:messages", "é ü  ✓"] {
+            let mut names = Vec::new();
+            each_space_delimited(list, |n| names.push(n.to_owned()));
+            assert_eq!(names, list.split(' ').collect::<Vec<_>>(), "{list:?}");
+        }
+    }
+
+    #[test]
+    fn string_end_finds_the_first_quote_escape_or_control() {
+        let text = br#"0123456789abcdef"ghij"#;
+        assert_eq!(string_end(text, 0), Some(16));
+        assert_eq!(string_end(text, 17), None);
+        assert_eq!(string_end(br#"abc\"def""#, 0), None);
+        assert_eq!(string_end(b"abcdefgh\x01\"", 0), None);
+        assert_eq!(string_end(b"abcdefghijklmnop\x1f\"", 0), None);
+        assert_eq!(string_end("\u{e9}\u{e9}\u{e9}\u{e9}\"".as_bytes(), 0), Some(8));
+        assert_eq!(string_end(b"\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\"", 0), Some(9));
+        assert_eq!(string_end(b"\x20\x21\x23\x5b\x5d\x5c", 0), None);
+    }
 }

@@ -251,7 +251,7 @@ pub fn classify(typ: Option<&str>, payload_json: &[u8]) -> Result<Classification
         Err(Error::SecurityEventToken { reason }) => {
             let logout = typ.is_some_and(|t| is_media_type(t, "logout+jwt"))
                 || p.raw("events")
-                    .is_some_and(|e| e.get().contains("\"http://schemas.openid.net/event/backchannel-logout\""));
+                    .is_some_and(|e| e.contains("\"http://schemas.openid.net/event/backchannel-logout\""));
             let kind = if logout { TokenKind::LogoutToken } else { TokenKind::SecurityEventToken };
             return Ok(found(kind, None, reason));
         }

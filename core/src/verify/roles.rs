@@ -147,11 +147,11 @@ pub(crate) fn user_roles(
     for (depth, name) in rest.iter().enumerate() {
         let members = object(raw).ok_or_else(|| malformed(depth, EXPECTED_OBJECT))?;
         match members.into_iter().find(|(k, _)| k == name) {
-            Some((_, v)) => raw = v,
+            Some((_, v)) => raw = v.get(),
             None => return Ok(()),
         }
     }
-    let items: Vec<&RawValue> = serde_json::from_str(raw.get()).map_err(|_| malformed(rest.len(), EXPECTED))?;
+    let items: Vec<&RawValue> = serde_json::from_str(raw).map_err(|_| malformed(rest.len(), EXPECTED))?;
     for item in items {
         let name = role_name(item).ok_or_else(|| malformed(rest.len(), EXPECTED))?;
         each(&name);
@@ -164,7 +164,7 @@ fn role_name(item: &RawValue) -> Option<Cow<'_, str>> {
     if let Ok(s) = serde_json::from_str::<Cow<'_, str>>(item.get()) {
         return Some(s);
     }
-    let members = object(item)?;
+    let members = object(item.get())?;
     let (_, value) = members.into_iter().find(|(k, _)| k == "value")?;
     serde_json::from_str::<Cow<'_, str>>(value.get()).ok()
 }
@@ -172,8 +172,8 @@ fn role_name(item: &RawValue) -> Option<Cow<'_, str>> {
 /// The members of a JSON object, or `None` for anything else, including an
 /// object holding a member twice (a reader and the verifier must never
 /// disagree on its value).
-fn object(raw: &RawValue) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
-    let mut de = serde_json::Deserializer::from_str(raw.get());
+fn object(raw: &str) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
+    let mut de = serde_json::Deserializer::from_str(raw);
     let members = de.deserialize_map(Members).ok()?;
     let duplicate = members.iter().enumerate().any(|(i, (k, _))| members[..i].iter().any(|(j, _)| j == k));
     (!duplicate).then_some(members)
