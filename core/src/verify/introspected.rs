@@ -102,7 +102,7 @@ pub(crate) fn open_signed(
     let Some(raw) = p.raw("token_introspection") else {
         return Err("the signed answer has no `token_introspection` member".into());
     };
-    let json = raw.get().as_bytes();
+    let json = raw.as_bytes();
     check_response_shape(json)?;
     Ok(json.into())
 }

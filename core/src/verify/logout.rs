@@ -190,7 +190,7 @@ fn check_events(p: &Payload<'_>) -> Result<(), Error> {
         return Err(Error::NotLogoutToken { reason: "it carries no `events`" });
     };
     let events: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(raw.get()).map_err(|_| Error::MalformedClaim { claim: "events", expected: EXPECTED })?;
+        serde_json::from_str(raw).map_err(|_| Error::MalformedClaim { claim: "events", expected: EXPECTED })?;
     match events.get(BACKCHANNEL_LOGOUT_EVENT) {
         Some(event) if event.is_object() => Ok(()),
         Some(_) => Err(Error::MalformedClaim { claim: "events", expected: EXPECTED }),
