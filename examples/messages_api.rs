@@ -24,6 +24,7 @@
 //! | `TOKENKIND_INTROSPECTION_URL` | the introspection endpoint (default: from the issuer's discovery document) |
 //! | `TOKENKIND_CLIENT_ID`, `TOKENKIND_CLIENT_SECRET` | this API's credentials at the introspection endpoint |
 //! | `TOKENKIND_INTROSPECTION_CACHE_SECS` | the longest an introspection answer is reused (default 60) |
+//! | `TOKENKIND_INTROSPECTION_WITHOUT_SUBJECT` | `1`: accept introspected tokens without `sub` (client credentials); the client id is then the subject |
 //! | `PORT` | the port on 127.0.0.1 (default 3000; 0 picks a free one) |
 //!
 //! Routes: `GET /api/public` (no token needed), `GET /api/messages`

@@ -162,6 +162,7 @@ pub fn verifier_from_env() -> Result<(AccessTokenVerifier<Api>, Option<DevIssuer
 /// | `TOKENKIND_INTROSPECTION_URL` | the introspection endpoint (default: `introspection_endpoint` from the issuer's discovery) |
 /// | `TOKENKIND_CLIENT_ID`, `TOKENKIND_CLIENT_SECRET` | this API's client credentials at the endpoint (`client_secret_basic`) |
 /// | `TOKENKIND_INTROSPECTION_CACHE_SECS` | the longest an answer is reused, in seconds (default 60): a revoked token is refused at most this long after |
+/// | `TOKENKIND_INTROSPECTION_WITHOUT_SUBJECT` | `1`: accept answers without `sub` (client-credentials tokens), the client id then being the subject (default: refused) |
 ///
 /// # Errors
 /// A message saying which variable is missing or wrong.
@@ -185,6 +186,11 @@ pub fn introspection_from_env(issuer: &str) -> Result<Option<(Introspection, Int
             .parse::<u64>()
             .map_err(|_| format!("TOKENKIND_INTROSPECTION_CACHE_SECS must be a number of seconds, not {secs:?}"))?,
         Err(_) => 60,
+    };
+    let builder = match std::env::var("TOKENKIND_INTROSPECTION_WITHOUT_SUBJECT").as_deref() {
+        Err(_) | Ok("0") => builder,
+        Ok("1") => builder.allow_responses_without_subject(),
+        Ok(other) => return Err(format!("TOKENKIND_INTROSPECTION_WITHOUT_SUBJECT must be 0 or 1, not {other:?}")),
     };
     let introspection = builder
         .client_auth(ClientAuth::client_secret_basic(client_id, secret))

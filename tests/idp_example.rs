@@ -56,6 +56,7 @@ fn start_example(env: &[(&str, &str)]) -> (Example, String) {
         "TOKENKIND_CLIENT_ID",
         "TOKENKIND_CLIENT_SECRET",
         "TOKENKIND_INTROSPECTION_CACHE_SECS",
+        "TOKENKIND_INTROSPECTION_WITHOUT_SUBJECT",
     ] {
         command.env_remove(var);
     }
@@ -118,6 +119,8 @@ async fn the_example_configured_for_introspection_accepts_the_providers_opaque_t
             ("TOKENKIND_CLIENT_ID", API_CLIENT.0.to_owned()),
             ("TOKENKIND_CLIENT_SECRET", API_CLIENT.1.to_owned()),
             ("TOKENKIND_INTROSPECTION_CACHE_SECS", "1".to_owned()),
+            // A client-credentials token: no `sub`.
+            ("TOKENKIND_INTROSPECTION_WITHOUT_SUBJECT", "1".to_owned()),
         ]
     };
     let vars = env("opaque");

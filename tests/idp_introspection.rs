@@ -22,9 +22,14 @@ enum Api {
     WriteMessages,
 }
 
+/// A verifier for the provider's client-credentials tokens, which carry no `sub`.
 fn verifier(provider: &Provider, audience: &str, auth: ClientAuth, max_age: Duration) -> AccessTokenVerifier<Api> {
-    let introspection =
-        Introspection::discover(provider.issuer.clone()).client_auth(auth).cache_max_age(max_age).build().unwrap();
+    let introspection = Introspection::discover(provider.issuer.clone())
+        .client_auth(auth)
+        .cache_max_age(max_age)
+        .allow_responses_without_subject()
+        .build()
+        .unwrap();
     AccessTokenVerifier::<Api>::builder(provider.issuer.clone(), audience)
         .discovery()
         .introspection(introspection, Introspect::OpaqueTokens)
@@ -47,6 +52,19 @@ async fn an_opaque_token_is_accepted_by_introspection_and_refused_once_revoked()
     // Client credentials: no resource owner, so the subject is the client.
     assert_eq!(token.subject(), "machine");
     assert_eq!(token.issuer(), provider.issuer);
+    // Without the opt-in, the client never stands in for a missing user.
+    let strict = AccessTokenVerifier::<Api>::builder(provider.issuer.clone(), API_OPAQUE)
+        .discovery()
+        .introspection(
+            Introspection::discover(provider.issuer.clone())
+                .client_auth(ClientAuth::client_secret_basic(API_CLIENT.0, API_CLIENT.1))
+                .build()
+                .unwrap(),
+            Introspect::OpaqueTokens,
+        )
+        .build()
+        .unwrap();
+    assert_eq!(strict.verify_async(&opaque).await.unwrap_err(), Error::MissingClaim { claim: "sub" });
 
     // Revoked: accepted from the cache at most `max_age` longer, then refused.
     provider.revoke(&opaque).await;
@@ -107,6 +125,7 @@ async fn private_key_jwt_and_signed_answers_work_with_the_provider() {
 
     let signed = Introspection::discover(provider.issuer.clone())
         .client_auth(ClientAuth::client_secret_basic(API_SIGNED_CLIENT.0, API_SIGNED_CLIENT.1))
+        .allow_responses_without_subject()
         .signed_responses()
         .build()
         .unwrap();

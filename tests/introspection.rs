@@ -166,6 +166,7 @@ async fn answers_are_checked_as_strictly_as_a_jwt() {
             format!("{:?}", Error::MalformedClaim { claim: "scope", expected: "a space-delimited string" }),
         ),
         ("no client_id", vec![("client_id", None)], format!("{:?}", Error::MissingClaim { claim: "client_id" })),
+        ("no sub", vec![("sub", None)], format!("{:?}", Error::MissingClaim { claim: "sub" })),
         (
             "sub of the wrong type",
             vec![("sub", Some(json!(42)))],
@@ -211,14 +212,13 @@ async fn answers_are_checked_as_strictly_as_a_jwt() {
 }
 
 #[tokio::test]
-async fn an_answer_without_aud_passes_only_with_the_opt_in_and_without_sub_names_the_client() {
+async fn an_answer_without_aud_passes_only_with_its_opt_in() {
     let dev = DevIssuer::new();
     let server = TestServer::start().await;
     server.route(
         "/introspect",
         Reply::json(active(&dev, |m| {
             m.remove("aud");
-            m.remove("sub");
         })),
     );
     let strict = verifier(&dev, endpoint(&server).build().unwrap(), Introspect::OpaqueTokens);
@@ -227,8 +227,44 @@ async fn an_answer_without_aud_passes_only_with_the_opt_in_and_without_sub_names
         verifier(&dev, endpoint(&server).allow_responses_without_audience().build().unwrap(), Introspect::OpaqueTokens);
     let token = loose.verify_async(OPAQUE).await.unwrap();
     assert_eq!(token.audience().iter().collect::<Vec<_>>(), [API]);
-    // No resource owner (client credentials): the subject is the client (RFC 9068 §2.2).
+    assert_eq!(token.subject(), "alice");
+}
+
+#[tokio::test]
+async fn the_client_stands_in_for_a_missing_sub_only_with_its_opt_in() {
+    let dev = DevIssuer::new();
+    let server = TestServer::start().await;
+    server.route(
+        "/introspect",
+        Reply::json(active(&dev, |m| {
+            m.remove("sub");
+        })),
+    );
+    // A client-credentials token has no resource owner: by default no subject is made up.
+    let strict = verifier(&dev, endpoint(&server).build().unwrap(), Introspect::OpaqueTokens);
+    assert_eq!(strict.verify_async(OPAQUE).await.unwrap_err(), Error::MissingClaim { claim: "sub" });
+    // The other opt-in does not loosen this one.
+    let other =
+        verifier(&dev, endpoint(&server).allow_responses_without_audience().build().unwrap(), Introspect::OpaqueTokens);
+    assert_eq!(other.verify_async(OPAQUE).await.unwrap_err(), Error::MissingClaim { claim: "sub" });
+    let loose =
+        verifier(&dev, endpoint(&server).allow_responses_without_subject().build().unwrap(), Introspect::OpaqueTokens);
+    let token = loose.verify_async(OPAQUE).await.unwrap();
     assert_eq!(token.subject(), "web-app");
+    assert_eq!(token.client_id(), "web-app");
+    // A `sub` that is present is never replaced, and one of the wrong type is never read as absent.
+    server.route(
+        "/introspect",
+        Reply::json(active(&dev, |m| {
+            m.insert("sub".into(), json!(7));
+        })),
+    );
+    let loose =
+        verifier(&dev, endpoint(&server).allow_responses_without_subject().build().unwrap(), Introspect::OpaqueTokens);
+    assert_eq!(
+        loose.verify_async(OPAQUE).await.unwrap_err(),
+        Error::MalformedClaim { claim: "sub", expected: "a string" }
+    );
 }
 
 #[tokio::test]

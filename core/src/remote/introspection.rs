@@ -307,7 +307,7 @@ struct Inner {
     auth: ClientAuth,
     client: reqwest::Client,
     signed: bool,
-    allow_missing_audience: bool,
+    allowed: Allowed,
     cache: Option<Cache<[u8; 32], Arc<Entry>, EntryWeight>>,
     #[cfg(feature = "redis")]
     shared: Option<SharedIntrospectionCache>,
@@ -327,7 +327,7 @@ pub struct IntrospectionBuilder {
     endpoint: EndpointSpec,
     auth: Option<ClientAuth>,
     signed: bool,
-    allow_missing_audience: bool,
+    allowed: Allowed,
     max_age: Duration,
     inactive_ttl: Duration,
     capacity: u64,
@@ -358,6 +358,16 @@ impl Weighter<[u8; 32], Arc<Entry>> for EntryWeight {
         // The answer, plus the key, the entry and the map's bookkeeping.
         entry.answer.as_ref().map_or(0, |a| a.len() as u64) + 128
     }
+}
+
+/// The members an introspection answer may leave out: none by default,
+/// each only by its builder opt-in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Allowed {
+    /// `aud` ([`IntrospectionBuilder::allow_responses_without_audience`]).
+    pub(crate) missing_audience: bool,
+    /// `sub` ([`IntrospectionBuilder::allow_responses_without_subject`]).
+    pub(crate) missing_subject: bool,
 }
 
 /// What the endpoint answered, before the verifier checks it.
@@ -404,10 +414,9 @@ impl Introspection {
         self.inner.signed
     }
 
-    /// Whether answers without `aud` are accepted
-    /// ([`allow_responses_without_audience`](IntrospectionBuilder::allow_responses_without_audience)).
-    pub(crate) fn allows_missing_audience(&self) -> bool {
-        self.inner.allow_missing_audience
+    /// The members an answer may leave out, by the builder's opt-ins.
+    pub(crate) fn allowed(&self) -> Allowed {
+        self.inner.allowed
     }
 
     /// The discovery issuer, when the endpoint is discovered.
@@ -809,7 +818,7 @@ impl IntrospectionBuilder {
             endpoint,
             auth: None,
             signed: false,
-            allow_missing_audience: false,
+            allowed: Allowed::default(),
             max_age: DEFAULT_CACHE_MAX_AGE,
             inactive_ttl: DEFAULT_INACTIVE_CACHE_TTL,
             capacity: DEFAULT_CACHE_CAPACITY_BYTES,
@@ -863,7 +872,21 @@ impl IntrospectionBuilder {
     /// never sends it (RFC 7662 makes it optional). **Looser**: a token
     /// issued for another API of the same provider is then accepted here.
     pub fn allow_responses_without_audience(mut self) -> Self {
-        self.allow_missing_audience = true;
+        self.allowed.missing_audience = true;
+        self
+    }
+
+    /// Accepts introspection answers without `sub`, for tokens with no
+    /// resource owner (the client-credentials grant): the token's
+    /// [`subject`](crate::AccessToken::subject) is then its client id, as
+    /// RFC 9068 §2.2 has a provider write it into a JWT. **Looser**: a
+    /// client and a user with the same identifier then look alike to
+    /// handlers that read only the subject; compare
+    /// [`client_id`](crate::AccessToken::client_id) where that matters.
+    /// Without this opt-in an answer without `sub` is refused
+    /// ([`Error::MissingClaim`]).
+    pub fn allow_responses_without_subject(mut self) -> Self {
+        self.allowed.missing_subject = true;
         self
     }
 
@@ -929,7 +952,7 @@ impl IntrospectionBuilder {
                 auth,
                 client: fetch::client(self.connect_timeout, self.timeout, false, false)?,
                 signed: self.signed,
-                allow_missing_audience: self.allow_missing_audience,
+                allowed: self.allowed,
                 cache,
                 #[cfg(feature = "redis")]
                 shared: self.shared,

@@ -172,7 +172,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         if token.is_empty() || !token.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(Error::Malformed(crate::error::Malformed::Segments));
         }
-        let allow_missing_audience = introspection.allows_missing_audience();
+        let allowed = introspection.allowed();
         let client_id = introspection.client_auth().client_id();
         introspection
             .introspect(
@@ -180,7 +180,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
                 &self.inner.built.issuer,
                 self.now(),
                 |answer| self.open_answer(answer, client_id),
-                |json| self.check_introspected(json, presented, allow_missing_audience),
+                |json| self.check_introspected(json, presented, allowed),
                 AccessToken::expires_at,
             )
             .await
@@ -232,10 +232,13 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         &self,
         json: &[u8],
         presented: Presented,
-        allow_missing_audience: bool,
+        allowed: crate::remote::introspection::Allowed,
     ) -> Result<AccessToken<S, C>, Error> {
         let payload = payload::Payload::parse(json)?;
-        let origin = Origin::Introspection { allow_missing_audience };
+        let origin = Origin::Introspection {
+            missing_audience: allowed.missing_audience,
+            missing_subject: allowed.missing_subject,
+        };
         let checked = self.check_payload(&mut Verifying, origin, &payload, presented)?;
         Ok(self.token(checked))
     }
@@ -412,7 +415,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         if self.inner.profile.audience_is_client() {
             return Ok(audience);
         }
-        if audience.is_none() && matches!(origin, Origin::Introspection { allow_missing_audience: true }) {
+        if audience.is_none() && matches!(origin, Origin::Introspection { missing_audience: true, .. }) {
             return Ok(None);
         }
         let audience = require("aud", audience)?;
@@ -440,15 +443,17 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         Ok(client_id)
     }
 
-    /// `sub` is a non-empty string, required in a JWT (RFC 9068 §2.2). An
-    /// introspection response may leave it out (RFC 7662 §2.2) for a token
-    /// with no resource owner, such as one from the client-credentials
-    /// grant: the subject is then the client, as RFC 9068 §2.2 has an
-    /// authorization server write it into a JWT access token.
+    /// `sub` is a non-empty string, required (RFC 9068 §2.2). An
+    /// introspection response may leave it out for a token with no resource
+    /// owner (RFC 7662 §2.2); only with
+    /// [`allow_responses_without_subject`](crate::remote::IntrospectionBuilder::allow_responses_without_subject)
+    /// is the subject then the client, as RFC 9068 §2.2 has an
+    /// authorization server write it into a JWT. Never otherwise does the
+    /// client's identifier stand in for a user's.
     fn check_subject<'p>(&self, origin: Origin<'_>, p: &'p Payload<'_>) -> Result<&'p str, Error> {
         let sub = string_ref("sub", p.reg.sub.as_ref())?;
         match (sub, origin) {
-            (None, Origin::Introspection { .. }) => self.check_client(p),
+            (None, Origin::Introspection { missing_subject: true, .. }) => self.check_client(p),
             (sub, _) => require("sub", sub),
         }
     }
@@ -598,9 +603,10 @@ enum Origin<'a> {
     /// A JWS verified with the issuer's keys: its header `typ`, and the
     /// issuer its signing key names in the JWKS, if any.
     Jws { typ: Option<&'a str>, key_issuer: Option<&'a str> },
-    /// An introspection response (RFC 7662 §2.2).
+    /// An introspection response (RFC 7662 §2.2), and whether the
+    /// verifier's opt-ins let it leave out `aud` or `sub`.
     #[cfg_attr(not(feature = "remote"), allow(dead_code))]
-    Introspection { allow_missing_audience: bool },
+    Introspection { missing_audience: bool, missing_subject: bool },
 }
 
 /// How the token reached the verifier.
