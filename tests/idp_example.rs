@@ -3,76 +3,23 @@
 //! finds the keys by discovery, answers 200 for the provider's access token
 //! and 401 for its ID token.
 
+#[path = "support/example.rs"]
+#[allow(unreachable_pub)]
+mod example;
 #[path = "support/idp.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod idp;
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use idp::{API_CLIENT, API_ES256, API_OPAQUE, API_RS256, Provider};
 
-/// The example process, killed by PID when dropped (also on panic).
-struct Example(Child);
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `target/<profile>/examples/messages_api`, built by `cargo test` with the tests.
-fn example_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
-    let path = dir.join("examples").join(format!("messages_api{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} is missing: `cargo test` builds it (or run `cargo build --example messages_api`)",
-        path.display()
-    );
-    path
-}
-
-/// Starts the example with the given environment and returns it with its base URL.
-fn start_example(env: &[(&str, &str)]) -> (Example, String) {
-    let mut command = Command::new(example_binary());
-    command.env("PORT", "0").stdout(Stdio::piped()).stderr(Stdio::null());
-    for var in [
-        "TOKENKIND_JWKS_FILE",
-        "TOKENKIND_JWKS_URI",
-        "TOKENKIND_PROFILE",
-        "TOKENKIND_DPOP",
-        "TOKENKIND_DPOP_NONCE",
-        "TOKENKIND_REDIS_URL",
-        "TOKENKIND_PUBLIC_ORIGIN",
-        "TOKENKIND_INTROSPECTION",
-        "TOKENKIND_INTROSPECTION_URL",
-        "TOKENKIND_CLIENT_ID",
-        "TOKENKIND_CLIENT_SECRET",
-        "TOKENKIND_INTROSPECTION_CACHE_SECS",
-        "TOKENKIND_INTROSPECTION_WITHOUT_SUBJECT",
-    ] {
-        command.env_remove(var);
-    }
-    command.envs(env.iter().copied());
-    let mut child = Example(command.spawn().expect("the example starts"));
-    let stdout = child.0.stdout.take().expect("piped stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(base) = line.strip_prefix("listening on ") {
-                let _ = tx.send(base.to_owned());
-            }
-        }
-    });
-    let base = rx.recv_timeout(Duration::from_secs(30)).expect("the example prints `listening on …`");
-    (child, base)
+/// Starts the `messages_api` example with the given environment and returns it with its base URL.
+fn start_example(env: &[(&str, &str)]) -> (example::Example, String) {
+    example::start("messages_api", env)
 }
 
 async fn status(base: &str, token: &str) -> u16 {

@@ -2,87 +2,23 @@
 //! HTTP with a cookie jar: a browser signs in through the provider's
 //! development login and consent pages (authorization code with PKCE), the
 //! example verifies the ID token with its nonce, keeps only the subject in
-//! a signed cookie, and calls the `messages_api` example with the opaque
-//! access token.
+//! a signed cookie, and calls the `messages_api` example with the access
+//! token, which it cannot read: an opaque one the API introspects.
 
+#[path = "support/example.rs"]
+#[allow(unreachable_pub)]
+mod example;
 #[path = "support/idp.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod idp;
-
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use idp::{API_RS256, Provider};
+use example::start;
+use idp::{API_CLIENT, API_OPAQUE, API_RS256, Provider};
 use reqwest::cookie::{CookieStore as _, Jar};
-
-/// An example process, killed by PID when dropped (also on panic).
-struct Example(Child);
-
-impl Drop for Example {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `target/<profile>/examples/<name>`, built by `cargo test` with the tests.
-fn example_binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("the test's path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
-    let path = dir.join("examples").join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "{} is missing: `cargo build --example {name}`", path.display());
-    path
-}
-
-/// Starts an example with `env` and returns it with the base URL it prints.
-fn start(name: &str, env: &[(&str, &str)]) -> (Example, String) {
-    let mut command = Command::new(example_binary(name));
-    command.env("PORT", "0").stdout(Stdio::piped()).stderr(Stdio::null());
-    for (key, _) in std::env::vars() {
-        if key.starts_with("TOKENKIND_") {
-            command.env_remove(key);
-        }
-    }
-    command.envs(env.iter().copied());
-    let mut child = Example(command.spawn().expect("the example starts"));
-    let stdout = child.0.stdout.take().expect("piped stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    // Reads every line, so the example's output pipe stays open while it runs.
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(base) = line.strip_prefix("listening on ") {
-                let _ = tx.send(base.to_owned());
-            }
-        }
-    });
-    let base = rx.recv_timeout(Duration::from_secs(30)).expect("the example prints `listening on …`");
-    (child, base)
-}
-
-/// The value of attribute `attr` in the first tag starting with `tag`.
-fn attr_after(html: &str, tag: &str, attr: &str) -> Option<String> {
-    let start = html.find(tag)?;
-    let end = start + html[start..].find('>')?;
-    let element = &html[start..end];
-    let at = element.find(&format!("{attr}=\""))? + attr.len() + 2;
-    Some(element[at..].split('"').next()?.to_owned())
-}
-
-/// The hidden inputs of the page's form.
-fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    html.match_indices("<input type=\"hidden\"")
-        .filter_map(|(i, _)| {
-            let element = &html[i..=i + html[i..].find('>')?];
-            Some((attr_after(element, "<input", "name")?, attr_after(element, "<input", "value").unwrap_or_default()))
-        })
-        .collect()
-}
 
 /// A browser: a cookie jar, following redirects.
 fn browser() -> (reqwest::Client, Arc<Jar>) {
@@ -99,19 +35,11 @@ async fn sign_in(browser: &reqwest::Client, client: &str, issuer: &str) -> reqwe
         if !page.url().as_str().starts_with(issuer) {
             return page;
         }
-        let html = page.text().await.unwrap();
-        let action = attr_after(&html, "<form", "action").unwrap_or_else(|| panic!("no form in {html}"));
-        let mut fields = hidden_inputs(&html);
-        if html.contains("name=\"login\"") {
-            fields.push(("login".into(), "alice".into()));
-            fields.push(("password".into(), "any".into()));
-        }
-        let pairs: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-        let url = if action.starts_with('/') { format!("{issuer}{action}") } else { action };
+        let (url, body) = idp::filled_form(&page.text().await.unwrap(), issuer);
         page = browser
             .post(url)
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(idp::form(&pairs))
+            .body(body)
             .send()
             .await
             .expect("form post");
@@ -122,15 +50,24 @@ async fn sign_in(browser: &reqwest::Client, client: &str, issuer: &str) -> reqwe
 #[tokio::test]
 async fn a_user_signs_in_and_the_client_calls_the_api() {
     let provider = Provider::start();
-    let (_api, api) =
-        start("messages_api", &[("TOKENKIND_ISSUER", &provider.issuer), ("TOKENKIND_AUDIENCE", API_RS256)]);
+    // The provider issues opaque access tokens for this API, which introspects them.
+    let (_api, api) = start(
+        "messages_api",
+        &[
+            ("TOKENKIND_ISSUER", &provider.issuer),
+            ("TOKENKIND_AUDIENCE", API_OPAQUE),
+            ("TOKENKIND_INTROSPECTION", "opaque"),
+            ("TOKENKIND_CLIENT_ID", API_CLIENT.0),
+            ("TOKENKIND_CLIENT_SECRET", API_CLIENT.1),
+        ],
+    );
     let (_client, client) = start(
         "login_client",
         &[
             ("TOKENKIND_ISSUER", &provider.issuer),
             ("TOKENKIND_CLIENT_ID", "login-client"),
             ("TOKENKIND_CLIENT_SECRET", "login-client-secret"),
-            ("TOKENKIND_RESOURCE", API_RS256),
+            ("TOKENKIND_RESOURCE", API_OPAQUE),
             ("TOKENKIND_SCOPE", "read:messages"),
             ("TOKENKIND_MESSAGES_API", &api),
         ],

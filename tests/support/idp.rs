@@ -248,15 +248,7 @@ impl Provider {
                     next = if location.starts_with('/') { format!("{}{location}", self.issuer) } else { location };
                     continue;
                 }
-                let html = response.text().await.unwrap();
-                let action = attr_after(&html, "<form", "action").unwrap_or_else(|| panic!("no form in {html}"));
-                let mut fields: Vec<(String, String)> = inputs(&html);
-                if html.contains("name=\"login\"") {
-                    fields.push(("login".into(), "alice".into()));
-                    fields.push(("password".into(), "any".into()));
-                }
-                let pairs: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-                form_post = Some((action, form(&pairs)));
+                form_post = Some(filled_form(&response.text().await.unwrap(), &self.issuer));
             }
             panic!("the login flow did not end with a code");
         };
@@ -326,6 +318,21 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
 
 fn param(query: &str, name: &str) -> Option<String> {
     query.split('&').find_map(|p| p.strip_prefix(&format!("{name}="))).map(str::to_owned)
+}
+
+/// The form of one of the provider's development login or consent pages,
+/// filled in to sign in `alice` (any password): where it posts (an absolute
+/// URL) and its `application/x-www-form-urlencoded` body.
+pub fn filled_form(html: &str, issuer: &str) -> (String, String) {
+    let action = attr_after(html, "<form", "action").unwrap_or_else(|| panic!("no form in {html}"));
+    let mut fields: Vec<(String, String)> = inputs(html);
+    if html.contains("name=\"login\"") {
+        fields.push(("login".into(), "alice".into()));
+        fields.push(("password".into(), "any".into()));
+    }
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let action = if action.starts_with('/') { format!("{issuer}{action}") } else { action };
+    (action, form(&pairs))
 }
 
 /// The value of attribute `attr` in the first tag starting with `tag`.

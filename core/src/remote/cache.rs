@@ -314,17 +314,11 @@ impl Shared {
     /// answers 404; the document's `issuer` must equal ours exactly (§4.3).
     async fn discover(&self, issuer: &str) -> Result<Url, RemoteError> {
         let Source::Discovery { urls, .. } = &self.source else { return Err(RemoteError::Cancelled) };
-        let mut last = RemoteError::Cancelled;
-        for url in urls {
+        let (from, body) = fetch::metadata_document(&self.client, urls, || {
             self.counters.discovery_requests.fetch_add(1, Ordering::Relaxed);
-            match fetch::get(&self.client, url, "application/json", None).await {
-                Ok(Fetched::Body { body, .. }) => return self.metadata(issuer, url, &body),
-                Ok(Fetched::NotModified { .. }) => return Err(RemoteError::Status { status: 304 }),
-                Err(e @ RemoteError::Status { status: 404 }) => last = e,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last)
+        })
+        .await?;
+        self.metadata(issuer, from, &body)
     }
 
     /// The `jwks_uri` of the metadata document fetched from `from` (a
@@ -343,7 +337,7 @@ impl Shared {
         }
         let url = Url::parse(&meta.jwks_uri)
             .map_err(|_| RemoteError::InvalidMetadata { reason: "`jwks_uri` is not a URL".into() })?;
-        fetch::check_jwks_uri(from, &url, self.settings.allow_http)
+        fetch::check_metadata_url(from, &url, self.settings.allow_http)
             .map_err(|reason| RemoteError::InvalidMetadata { reason: format!("`jwks_uri` is refused: {reason}") })?;
         Ok(url)
     }

@@ -48,16 +48,38 @@ pub(super) fn check_url(url: &Url, allow_http: bool) -> Result<(), &'static str>
     Ok(())
 }
 
-/// The `jwks_uri` of a discovery document: as [`check_url`], and never a
-/// downgrade from the issuer's scheme. The keys of an `https` issuer are
-/// fetched over `https` too, even from a loopback host and even with
-/// `allow_http`: keys fetched over plain HTTP could be replaced by anyone on
-/// the path, undoing the TLS that protected the discovery document.
-pub(super) fn check_jwks_uri(issuer: &Url, jwks_uri: &Url, allow_http: bool) -> Result<(), &'static str> {
-    if issuer.scheme() == "https" && jwks_uri.scheme() != "https" {
-        return Err("the issuer uses https, so its `jwks_uri` must use https too");
+/// A URL a discovery document names (`jwks_uri`, `introspection_endpoint`):
+/// as [`check_url`], and never a downgrade from the issuer's scheme. The
+/// keys or answers of an `https` issuer come over `https` too, even from a
+/// loopback host and even with `allow_http`: over plain HTTP anyone on the
+/// path could replace them, undoing the TLS that protected the discovery
+/// document.
+pub(super) fn check_metadata_url(issuer: &Url, url: &Url, allow_http: bool) -> Result<(), &'static str> {
+    if issuer.scheme() == "https" && url.scheme() != "https" {
+        return Err("the issuer uses https, so this URL must use https too");
     }
-    check_url(jwks_uri, allow_http)
+    check_url(url, allow_http)
+}
+
+/// OpenID Connect Discovery 1.0 §4, then RFC 8414 §3 when the first URL
+/// answers 404: the first metadata document found, and the URL it came
+/// from. `on_request` runs before each request (for counters).
+pub(super) async fn metadata_document<'u>(
+    client: &reqwest::Client,
+    urls: &'u [Url; 2],
+    mut on_request: impl FnMut(),
+) -> Result<(&'u Url, Vec<u8>), RemoteError> {
+    let mut last = RemoteError::Cancelled;
+    for url in urls {
+        on_request();
+        match get(client, url, "application/json", None).await {
+            Ok(Fetched::Body { body, .. }) => return Ok((url, body)),
+            Ok(Fetched::NotModified { .. }) => return Err(RemoteError::Status { status: 304 }),
+            Err(e @ RemoteError::Status { status: 404 }) => last = e,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -334,9 +356,9 @@ mod tests {
     #[test]
     fn an_https_issuer_keeps_https_for_its_jwks_uri() {
         let check = |issuer: &str, jwks: &str, allow_http| {
-            check_jwks_uri(&Url::parse(issuer).unwrap(), &Url::parse(jwks).unwrap(), allow_http)
+            check_metadata_url(&Url::parse(issuer).unwrap(), &Url::parse(jwks).unwrap(), allow_http)
         };
-        let downgrade = Err("the issuer uses https, so its `jwks_uri` must use https too");
+        let downgrade = Err("the issuer uses https, so this URL must use https too");
         assert_eq!(check("https://idp.example", "http://idp.example/jwks", false), downgrade);
         assert_eq!(check("https://127.0.0.1:8443", "http://127.0.0.1:8080/jwks", false), downgrade);
         assert_eq!(check("https://localhost", "http://localhost/jwks", false), downgrade);

@@ -442,11 +442,7 @@ impl Introspection {
         expires_at: impl Fn(&T) -> i64,
     ) -> Result<T, Error> {
         let Some(cache) = &self.inner.cache else {
-            let answer = match self.ask(token, issuer).await {
-                Ok(a) => open(a).await.map_err(Fault::Answer),
-                Err(fault) => Err(fault),
-            };
-            return match answer {
+            return match self.fresh_answer(token, issuer, open).await {
                 Ok(json) => check(&json),
                 Err(fault) => Err(self.unavailable(&fault)),
             };
@@ -485,11 +481,7 @@ impl Introspection {
             }
             return result;
         }
-        let answer = match self.ask(token, issuer).await {
-            Ok(a) => open(a).await.map_err(Fault::Answer),
-            Err(fault) => Err(fault),
-        };
-        let json = match answer {
+        let json = match self.fresh_answer(token, issuer, open).await {
             Ok(json) => json,
             Err(fault) => {
                 let _ = guard.insert(Arc::new(Entry { answer: None, expires: Instant::now() + UNAVAILABLE_TTL }));
@@ -509,6 +501,17 @@ impl Introspection {
         }
         // Otherwise the guard is dropped: a request waiting for it asks again.
         result
+    }
+
+    /// One introspection request, its answer opened into the response's JSON.
+    async fn fresh_answer<Opened: Future<Output = Result<Box<[u8]>, String>>>(
+        &self,
+        token: &str,
+        issuer: &str,
+        open: impl FnOnce(Answer) -> Opened,
+    ) -> Result<Box<[u8]>, Fault> {
+        let answer = self.ask(token, issuer).await?;
+        open(answer).await.map_err(Fault::Answer)
     }
 
     /// How long an answer may be reused: an active token's until its `exp`
@@ -624,16 +627,8 @@ enum Fault {
 /// 404: the document's `issuer` must equal ours (§4.3), and its
 /// `introspection_endpoint` (RFC 8414 §2) must keep the issuer's scheme.
 async fn discover(client: &reqwest::Client, issuer: &str, urls: &[Url; 2], signed: bool) -> Result<Url, RemoteError> {
-    let mut last = RemoteError::Cancelled;
-    for url in urls {
-        match fetch::get(client, url, "application/json", None).await {
-            Ok(fetch::Fetched::Body { body, .. }) => return introspection_endpoint(issuer, url, &body, signed),
-            Ok(fetch::Fetched::NotModified { .. }) => return Err(RemoteError::Status { status: 304 }),
-            Err(e @ RemoteError::Status { status: 404 }) => last = e,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last)
+    let (from, body) = fetch::metadata_document(client, urls, || {}).await?;
+    introspection_endpoint(issuer, from, &body, signed)
 }
 
 /// The `introspection_endpoint` of a metadata document fetched from `from`.
@@ -665,11 +660,8 @@ fn introspection_endpoint(issuer: &str, from: &Url, body: &[u8], signed: bool) -
     }
     let url = Url::parse(&endpoint)
         .map_err(|_| RemoteError::InvalidMetadata { reason: "`introspection_endpoint` is not a URL".into() })?;
-    fetch::check_jwks_uri(from, &url, false).map_err(|reason| RemoteError::InvalidMetadata {
-        reason: format!(
-            "`introspection_endpoint` is refused: {}",
-            reason.replace("jwks_uri", "introspection_endpoint")
-        ),
+    fetch::check_metadata_url(from, &url, false).map_err(|reason| RemoteError::InvalidMetadata {
+        reason: format!("`introspection_endpoint` is refused: {reason}"),
     })?;
     Ok(url)
 }

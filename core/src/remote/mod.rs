@@ -576,7 +576,7 @@ mod tests {
         assert_eq!(oauth.as_str(), "https://idp.example/.well-known/oauth-authorization-server");
     }
 
-    /// The rule of `fetch::check_jwks_uri`, through the discovery code path:
+    /// The rule of `fetch::check_metadata_url`, through the discovery code path:
     /// the test server of `tests/remote.rs` speaks plain HTTP, so an `https`
     /// issuer on loopback cannot be discovered end to end there.
     #[test]
@@ -588,7 +588,7 @@ mod tests {
         assert_eq!(
             metadata("http://127.0.0.1:8080/jwks").unwrap_err(),
             RemoteError::InvalidMetadata {
-                reason: "`jwks_uri` is refused: the issuer uses https, so its `jwks_uri` must use https too".into()
+                reason: "`jwks_uri` is refused: the issuer uses https, so this URL must use https too".into()
             }
         );
         assert_eq!(metadata("https://127.0.0.1:8443/jwks").unwrap().as_str(), "https://127.0.0.1:8443/jwks");
