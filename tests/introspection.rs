@@ -749,3 +749,25 @@ async fn a_redis_that_is_down_only_costs_an_introspection() {
     assert_eq!(v.verify_async(OPAQUE).await.unwrap().subject(), "alice");
     assert_eq!(introspection.requests(), 1);
 }
+
+#[tokio::test]
+async fn the_users_entitlements_never_count_as_the_clients_scopes() {
+    let dev = DevIssuer::new();
+    let server = TestServer::start().await;
+    // The user may write (`permissions`, `roles`, `scp`); the client was granted only reading.
+    server.route(
+        "/introspect",
+        Reply::json(active(&dev, |m| {
+            m.insert("permissions".into(), json!(["write:messages"]));
+            m.insert("roles".into(), json!(["write:messages"]));
+            m.insert("scp".into(), json!("write:messages"));
+        })),
+    );
+    let v = verifier(&dev, endpoint(&server).build().unwrap(), Introspect::OpaqueTokens);
+    let token = v.verify_async(OPAQUE).await.unwrap();
+    assert!(token.has_scope(Api::ReadMessages));
+    assert!(!token.has_scope(Api::WriteMessages));
+    let refused = token.grant::<api_scope::WriteMessages>().unwrap_err();
+    assert!(matches!(refused, Error::InsufficientScope { .. }), "{refused:?}");
+    assert_eq!(refused.to_string(), "the access token lacks the required scope: write:messages");
+}
