@@ -51,7 +51,8 @@ pub struct AccessTokenVerifier<S: Scopes, C: AccessClaims = NoClaims> {
 
 struct AccessConfig {
     built: Built,
-    audience: Box<str>,
+    /// Shared with each token that names only this API.
+    audience: Arc<str>,
     profile: Profile,
     roles: RoleSource,
     #[cfg(feature = "remote")]
@@ -108,8 +109,18 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         verified: &super::jws::Verified<'_>,
         presented: Presented,
     ) -> Result<AccessToken<S, C>, Error> {
-        let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
-        let payload = verified.claims(&mut stack, &mut heap)?;
+        // Only the buffer used is zeroed.
+        let (mut short, mut long, mut heap);
+        let stack: &mut [u8] = if verified.payload_len_at_most() <= super::jws::SHORT_PAYLOAD_STACK {
+            short = [0u8; super::jws::SHORT_PAYLOAD_STACK];
+            &mut short
+        } else {
+            long = [0u8; super::jws::PAYLOAD_STACK];
+            &mut long
+        };
+        heap = Vec::new();
+        let mut payload = Payload::empty();
+        verified.fill_claims(&mut payload, stack, &mut heap)?;
         let typ = verified.header.typ.as_ref().map(Typ::as_str);
         let key_issuer = verified.key_issuer.as_deref();
         let checked = self.check_payload(&mut Verifying, Origin::Jws { typ, key_issuer }, &payload, presented)?;
@@ -344,17 +355,15 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         // token might carry was not checked and is not reported.
         let audience = match c.audience {
             Some(audience) if !self.inner.profile.audience_is_client() => audience,
-            _ if self.inner.profile.audience_is_client() => crate::token::Audience::one(c.client_id.into()),
+            _ if self.inner.profile.audience_is_client() => crate::token::Audience::one(c.client_id),
             // An introspected token without `aud`, accepted by the opt-in:
             // this API took it as its own.
             _ => crate::token::Audience::one(self.inner.audience.clone()),
         };
         AccessToken {
             issuer: c.issuer,
-            subject: c.sub.into(),
+            text: crate::token::TokenText::new(c.sub, c.client_id, c.jti),
             audience,
-            client_id: c.client_id.into(),
-            jwt_id: c.jti.map(Into::into),
             expires_at: c.times.exp,
             issued_at: c.times.iat,
             not_before: c.times.nbf,
@@ -411,6 +420,14 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
     /// An introspection response without `aud` passes only with
     /// [`allow_responses_without_audience`](crate::remote::IntrospectionBuilder::allow_responses_without_audience).
     fn check_audience(&self, origin: Origin<'_>, p: &Payload<'_>) -> Result<Option<crate::token::Audience>, Error> {
+        // The usual case: `aud` is this API alone, and the token shares the verifier's copy.
+        if let Some(Value::Str(aud)) = &p.reg.aud
+            && !aud.is_empty()
+            && **aud == *self.inner.audience
+            && !self.inner.profile.audience_is_client()
+        {
+            return Ok(Some(crate::token::Audience::one(Arc::clone(&self.inner.audience))));
+        }
         let audience = payload::audience(p.reg.aud.as_ref())?;
         if self.inner.profile.audience_is_client() {
             return Ok(audience);
@@ -422,7 +439,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         if audience.contains(&self.inner.audience) {
             Ok(Some(audience))
         } else {
-            Err(Error::WrongAudience { expected: self.inner.audience.clone() })
+            Err(Error::WrongAudience { expected: (*self.inner.audience).into() })
         }
     }
 
@@ -438,7 +455,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         };
         let client_id = require(client_claim, string_ref(client_claim, client_slot)?)?;
         if self.inner.profile.audience_is_client() && client_id != &*self.inner.audience {
-            return Err(Error::WrongAudience { expected: self.inner.audience.clone() });
+            return Err(Error::WrongAudience { expected: (*self.inner.audience).into() });
         }
         Ok(client_id)
     }

@@ -100,8 +100,18 @@ impl<C: IdClaims> IdTokenVerifier<C> {
         verified: &super::jws::Verified<'_>,
         nonce: Nonce<'_>,
     ) -> Result<IdToken<C>, Error> {
-        let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
-        let payload = verified.claims(&mut stack, &mut heap)?;
+        // Only the buffer used is zeroed.
+        let (mut short, mut long, mut heap);
+        let stack: &mut [u8] = if verified.payload_len_at_most() <= super::jws::SHORT_PAYLOAD_STACK {
+            short = [0u8; super::jws::SHORT_PAYLOAD_STACK];
+            &mut short
+        } else {
+            long = [0u8; super::jws::PAYLOAD_STACK];
+            &mut long
+        };
+        heap = Vec::new();
+        let mut payload = Payload::empty();
+        verified.fill_claims(&mut payload, stack, &mut heap)?;
         let typ = verified.header.typ.as_ref().map(Typ::as_str);
         let c = self.check_payload(&mut Verifying, typ, verified.key_issuer.as_deref(), &payload, nonce)?;
         let mut display_roles = Vec::new();

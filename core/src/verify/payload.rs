@@ -96,30 +96,49 @@ pub(crate) struct Payload<'a> {
 }
 
 impl<'a> Payload<'a> {
+    /// No claims yet: [`fill`](Self::fill) reads them in.
+    pub(crate) fn empty() -> Self {
+        Payload { reg: Registered::default(), rest: Vec::new() }
+    }
+
     pub(crate) fn parse(json: &'a [u8]) -> Result<Self, Error> {
+        let mut payload = Self::empty();
+        payload.fill(json)?;
+        Ok(payload)
+    }
+
+    /// [`Payload::parse`] into an [empty](Self::empty) payload, in place:
+    /// the slots are large, and moving them costs.
+    pub(crate) fn fill(&mut self, json: &'a [u8]) -> Result<(), Error> {
         let json = core::str::from_utf8(json).map_err(|_| Error::Malformed(Malformed::Payload))?;
-        // Filled in place: the slots are large, and moving them costs.
-        let mut payload = Payload { reg: Registered::default(), rest: Vec::new() };
-        if let Some(unique) = scan(json, &mut payload) {
-            if !unique || has_duplicates(&payload.rest) {
+        if let Some(unique) = scan(json, self) {
+            if !unique || has_duplicates(&self.rest) {
                 return Err(Error::Malformed(Malformed::DuplicateMember));
             }
-            return Ok(payload);
+            return Ok(());
         }
-        // Not one of the usual shapes: the general JSON parser decides.
-        Self::parse_general(json)
+        // Not one of the usual shapes: the general JSON parser decides,
+        // from nothing (the scan may have filled some slots).
+        *self = Self::empty();
+        self.fill_general(json)
+    }
+
+    /// [`Payload::fill`] with `serde_json`'s parser, whatever the shape.
+    fn fill_general(&mut self, json: &'a str) -> Result<(), Error> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        let unique = de.deserialize_map(PayloadVisitor(self)).map_err(|_| Error::Malformed(Malformed::Payload))?;
+        de.end().map_err(|_| Error::Malformed(Malformed::Payload))?;
+        if !unique || has_duplicates(&self.rest) {
+            return Err(Error::Malformed(Malformed::DuplicateMember));
+        }
+        Ok(())
     }
 
     /// [`Payload::parse`] with `serde_json`'s parser, whatever the shape.
+    #[cfg(test)]
     fn parse_general(json: &'a str) -> Result<Self, Error> {
-        let mut payload = Payload { reg: Registered::default(), rest: Vec::new() };
-        let mut de = serde_json::Deserializer::from_str(json);
-        let unique =
-            de.deserialize_map(PayloadVisitor(&mut payload)).map_err(|_| Error::Malformed(Malformed::Payload))?;
-        de.end().map_err(|_| Error::Malformed(Malformed::Payload))?;
-        if !unique || has_duplicates(&payload.rest) {
-            return Err(Error::Malformed(Malformed::DuplicateMember));
-        }
+        let mut payload = Self::empty();
+        payload.fill_general(json)?;
         Ok(payload)
     }
 
@@ -641,7 +660,7 @@ pub(crate) fn audience(v: Option<&Value<'_>>) -> Result<Option<Audience>, Error>
     const EXPECTED: &str = "a non-empty string or a non-empty array of non-empty strings";
     match v {
         None => Ok(None),
-        Some(Value::Str(s)) if !s.is_empty() => Ok(Some(Audience::one((**s).into()))),
+        Some(Value::Str(s)) if !s.is_empty() => Ok(Some(Audience::one(&**s))),
         Some(Value::StrList(list)) if !list.is_empty() && list.iter().all(|s| !s.is_empty()) => {
             Ok(Some(Audience::many(list.iter().map(|s| (**s).into()).collect())))
         }
