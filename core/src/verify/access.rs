@@ -121,7 +121,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         heap = Vec::new();
         let mut payload = Payload::empty();
         verified.fill_claims(&mut payload, stack, &mut heap)?;
-        let typ = verified.header.typ.as_ref().map(Typ::as_str);
+        let typ = verified.header.typ.as_ref();
         let key_issuer = verified.key_issuer.as_deref();
         let checked = self.check_payload(&mut Verifying, Origin::Jws { typ, key_issuer }, &payload, presented)?;
         Ok(self.token(checked))
@@ -293,7 +293,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         if let Ok(verified) = self.inner.built.diagnose_jws(&mut w, token) {
             let (mut stack, mut heap) = ([0u8; super::jws::PAYLOAD_STACK], Vec::new());
             if let Ok(payload) = w.stop(Rule::Payload, verified.claims(&mut stack, &mut heap)) {
-                let typ = verified.header.typ.as_ref().map(Typ::as_str);
+                let typ = verified.header.typ.as_ref();
                 let key_issuer = verified.key_issuer.as_deref();
                 if self.check_payload(&mut w, Origin::Jws { typ, key_issuer }, &payload, Presented::AsBearer).is_ok()
                     && w.passed(Rule::Scopes)
@@ -619,7 +619,7 @@ fn thumbprint(v: &serde_json::Value) -> Option<&str> {
 enum Origin<'a> {
     /// A JWS verified with the issuer's keys: its header `typ`, and the
     /// issuer its signing key names in the JWKS, if any.
-    Jws { typ: Option<&'a str>, key_issuer: Option<&'a str> },
+    Jws { typ: Option<&'a Typ>, key_issuer: Option<&'a str> },
     /// An introspection response (RFC 7662 §2.2), and whether the
     /// verifier's opt-ins let it leave out `aud` or `sub`.
     #[cfg_attr(not(feature = "remote"), allow(dead_code))]

@@ -288,9 +288,17 @@ pub(crate) fn unsigned(token: &str) -> Result<Verified<'_>, Error> {
     Ok(Verified { header, key_issuer: None, payload: payload_b64 })
 }
 
-/// A header `typ`, kept inline when short (every registered media type is).
+/// A header `typ`, kept inline when short (every registered media type is),
+/// with whether it names `at+jwt` worked out once: a cached header's `typ`
+/// is checked on every verification.
 #[derive(Clone)]
-pub(crate) enum Typ {
+pub(crate) struct Typ {
+    text: TypText,
+    at_jwt: bool,
+}
+
+#[derive(Clone)]
+enum TypText {
     Inline { len: u8, bytes: [u8; Typ::INLINE] },
     Heap(Box<str>),
 }
@@ -299,22 +307,28 @@ impl Typ {
     const INLINE: usize = 30;
 
     fn new(s: &str) -> Self {
-        match u8::try_from(s.len()) {
+        let text = match u8::try_from(s.len()) {
             Ok(len) if s.len() <= Self::INLINE => {
                 let mut bytes = [0u8; Self::INLINE];
                 bytes[..s.len()].copy_from_slice(s.as_bytes());
-                Self::Inline { len, bytes }
+                TypText::Inline { len, bytes }
             }
-            _ => Self::Heap(s.into()),
-        }
+            _ => TypText::Heap(s.into()),
+        };
+        Self { text, at_jwt: super::profile::is_at_jwt(s) }
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        match self {
+        match &self.text {
             // Copied from a `str` whole, so always UTF-8.
-            Self::Inline { len, bytes } => core::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default(),
-            Self::Heap(s) => s,
+            TypText::Inline { len, bytes } => core::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default(),
+            TypText::Heap(s) => s,
         }
+    }
+
+    /// Whether it names the media type `at+jwt` (RFC 9068 §2.1).
+    pub(crate) fn is_at_jwt(&self) -> bool {
+        self.at_jwt
     }
 }
 

@@ -1,6 +1,7 @@
 //! Provider profiles: how each identity provider shapes its access tokens,
 //! and the rule by which each still tells an ID token from an access token.
 
+use super::jws::Typ;
 use super::payload::{Payload, Value, string_ref};
 use crate::error::{Echo, Error};
 
@@ -78,13 +79,14 @@ impl Profile {
     }
 
     /// The header `typ` rule (RFC 9068 §2.1, RFC 8725 §3.11).
-    pub(crate) fn check_header_type(self, typ: Option<&str>) -> Result<(), Error> {
-        let at_jwt = typ.is_some_and(is_at_jwt);
+    pub(crate) fn check_header_type(self, typ: Option<&Typ>) -> Result<(), Error> {
+        let at_jwt = typ.is_some_and(Typ::is_at_jwt);
+        let found = || typ.map(|t| Echo::new(t.as_str()));
         match self {
             Self::Rfc9068 if at_jwt => Ok(()),
-            Self::Rfc9068 => Err(Error::WrongTokenType { expected: "at+jwt", found: typ.map(Echo::new) }),
-            _ if at_jwt || typ.is_none_or(|t| t.eq_ignore_ascii_case("JWT")) => Ok(()),
-            _ => Err(Error::WrongTokenType { expected: "JWT or at+jwt", found: typ.map(Echo::new) }),
+            Self::Rfc9068 => Err(Error::WrongTokenType { expected: "at+jwt", found: found() }),
+            _ if at_jwt || typ.is_none_or(|t| t.as_str().eq_ignore_ascii_case("JWT")) => Ok(()),
+            _ => Err(Error::WrongTokenType { expected: "JWT or at+jwt", found: found() }),
         }
     }
 
