@@ -347,6 +347,9 @@ pub(crate) trait Walk {
     type Kept<T>;
     /// Why a kept value is absent; it never is when verifying ([`Infallible`]).
     type Missing: Copy;
+    /// Whether this walk records every rule (diagnosing) rather than
+    /// stopping at the first failure (verifying).
+    const DIAGNOSING: bool;
 
     /// The outcome of `rule`. Verifying: its value, or the error to stop at.
     /// Diagnosing: recorded; the value if it passed; never an error.
@@ -372,6 +375,7 @@ pub(crate) struct Verifying;
 impl Walk for Verifying {
     type Kept<T> = T;
     type Missing = Infallible;
+    const DIAGNOSING: bool = false;
 
     #[inline]
     fn check<T>(&mut self, _: Rule, outcome: Result<T, Error>) -> Result<T, Error> {
@@ -466,6 +470,7 @@ impl Recorder {
 impl Walk for Recorder {
     type Kept<T> = Option<T>;
     type Missing = Skipped;
+    const DIAGNOSING: bool = true;
 
     fn check<T>(&mut self, rule: Rule, outcome: Result<T, Error>) -> Result<Option<T>, Error> {
         Ok(match outcome {

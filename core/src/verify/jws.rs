@@ -44,7 +44,8 @@ impl<W: Walk> Verified<'_, W> {
 
     /// Decodes the payload into `stack` when it fits, else into `heap`.
     pub(crate) fn payload<'b>(&self, stack: &'b mut [u8], heap: &'b mut Vec<u8>) -> Result<&'b [u8], Error> {
-        decode_into(self.payload, stack, heap)
+        // A dot is not base64url: more than three segments (see `verify`).
+        decode_into(self.payload, stack, heap).map_err(|e| more_segments(self.payload).unwrap_or(e))
     }
 
     /// The payload decoded and parsed into its claims (see [`Payload::parse`]).
@@ -93,8 +94,32 @@ pub(crate) fn verify<'t, W: Walk>(
     headers: &HeaderCache,
 ) -> Result<Verified<'t, W>, Error> {
     w.stop(Rule::Length, check_length(token, max_len))?;
-    let (header_b64, payload_b64, signature_b64) = w.stop(Rule::Structure, split(token))?;
-    let signing_input = &token.as_bytes()[..header_b64.len() + 1 + payload_b64.len()];
+    if W::DIAGNOSING {
+        let (header_b64, payload_b64, signature_b64) = w.stop(Rule::Structure, split(token))?;
+        return verify_segments(w, token, header_b64, payload_b64, signature_b64, allowed, keys, headers);
+    }
+    // Verifying looks for the first and last dots only: a dot in between
+    // is found when the payload is decoded (no dot is base64url), and any
+    // failure before that is reported as the structure's, so the answer is
+    // the one a full split would have given first.
+    let (header_b64, payload_b64, signature_b64) = split_ends(token)?;
+    verify_segments(w, token, header_b64, payload_b64, signature_b64, allowed, keys, headers)
+        .map_err(|e| more_segments(payload_b64).unwrap_or(e))
+}
+
+/// [`verify`] after the split.
+#[allow(clippy::too_many_arguments)] // the split token and the verifier's parts
+fn verify_segments<'t, W: Walk>(
+    w: &mut W,
+    token: &'t str,
+    header_b64: &'t str,
+    payload_b64: &'t str,
+    signature_b64: &'t str,
+    allowed: AlgSet,
+    keys: &KeySet,
+    headers: &HeaderCache,
+) -> Result<Verified<'t, W>, Error> {
+    let signing_input = token.as_bytes().get(..header_b64.len() + 1 + payload_b64.len()).unwrap_or_default();
     let known = headers.get(header_b64);
     if let Some(known) = known.as_ref().and_then(|k| k.as_deref()) {
         let alg = w.check(Rule::Algorithm, check_allowed(known.alg, allowed))?;
@@ -386,6 +411,24 @@ pub(crate) fn check_length(token: &str, max_len: usize) -> Result<(), Error> {
     Ok(())
 }
 
+/// The segments before the first dot, between the first and last, and
+/// after the last: three segments, or more when the middle one has a dot
+/// (see [`more_segments`]). Fewer than three are malformed.
+fn split_ends(token: &str) -> Result<(&str, &str, &str), Error> {
+    let bytes = token.as_bytes();
+    match (memchr::memchr(b'.', bytes), memchr::memrchr(b'.', bytes)) {
+        // An ASCII `.` is always a char boundary, so the slices cannot fail.
+        (Some(a), Some(b)) if a < b => Ok((&token[..a], &token[a + 1..b], &token[b + 1..])),
+        _ => Err(Error::Malformed(Malformed::Segments)),
+    }
+}
+
+/// The structure's error when the middle of [`split_ends`] holds a dot:
+/// more than three segments (a JWE has five).
+fn more_segments(middle: &str) -> Option<Error> {
+    middle.contains('.').then_some(Error::Malformed(Malformed::Segments))
+}
+
 /// Exactly three segments; a JWE (five) or anything else is malformed.
 pub(crate) fn split(token: &str) -> Result<(&str, &str, &str), Error> {
     let mut dots = memchr::memchr_iter(b'.', token.as_bytes());
@@ -639,6 +682,57 @@ mod tests {
         let allowed = AlgSet::of(&[Algorithm::HS256, Algorithm::HS384]);
         let v = verify(&mut Verifying, token, 16 * 1024, allowed, keys, cache)?;
         Ok((v.header.alg, v.header.typ.map(|t| t.as_str().to_owned())))
+    }
+
+    /// Verified up to the decoded payload, as the claim rules read it.
+    fn check_with_payload(token: &str, keys: &KeySet, cache: &HeaderCache) -> Result<Vec<u8>, Error> {
+        let allowed = AlgSet::of(&[Algorithm::HS256]);
+        let v = verify(&mut Verifying, token, 16 * 1024, allowed, keys, cache)?;
+        let (mut stack, mut heap) = ([0u8; 64], Vec::new());
+        v.payload(&mut stack, &mut heap).map(<[u8]>::to_vec)
+    }
+
+    #[test]
+    fn split_ends_and_more_segments_answer_as_a_full_split() {
+        let kid = "k".to_owned();
+        let (keys, cache) = (keys([kid.clone()]), HeaderCache::default());
+        let good = token(jsonwebtoken::Algorithm::HS256, &kid);
+        assert!(check_with_payload(&good, &keys, &cache).is_ok());
+        // A dot added anywhere (header cached and not), segments appended,
+        // removed, emptied: whatever else is wrong, a token that is not
+        // three segments is told so, as a full split tells it.
+        let mut variants = Vec::new();
+        for at in 0..=good.len() {
+            variants.push(format!("{}.{}", &good[..at], &good[at..]));
+        }
+        let (h, p, sig) = split(&good).unwrap();
+        variants.extend([
+            format!("{good}."),
+            format!("{good}.{sig}"),
+            format!("{h}.{p}.{p}.{sig}"),
+            format!("{h}.{p}.{sig}.{h}.{p}"),
+            format!("{h}.{p}"),
+            format!("{h}{p}{sig}"),
+            format!("..{sig}"),
+            "..".to_owned(),
+            "...".to_owned(),
+            ".".to_owned(),
+            String::new(),
+        ]);
+        for variant in variants {
+            let expected = split(&variant).err();
+            // A fresh cache, and one that knows the good token's header.
+            for cache in [&HeaderCache::default(), &cache] {
+                // Twice: the second time its header may be cached.
+                for _ in 0..2 {
+                    let got = check_with_payload(&variant, &keys, cache);
+                    match &expected {
+                        Some(e) => assert_eq!(got.as_ref().err(), Some(e), "{variant:?}"),
+                        None => assert_ne!(got.as_ref().err(), Some(&Error::Malformed(Malformed::Segments))),
+                    }
+                }
+            }
+        }
     }
 
     fn header_segment(token: &str) -> &str {
