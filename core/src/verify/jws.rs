@@ -386,15 +386,14 @@ fn decoded_len(len: usize) -> Result<usize, Error> {
 /// instructions where it has them (and strictly: no "forgiving" mode): the
 /// header, payload and signature are decoded on every verification.
 fn decode_base64url(input: &[u8], out: &mut [u8]) -> Result<(), Error> {
-    let bad = Error::Malformed(Malformed::Base64);
     let engine = &base64_simd::URL_SAFE_NO_PAD;
     // The lengths agree before decoding, so the decoder's own length check cannot fail.
     if decoded_len(input.len()).ok() != Some(out.len()) || engine.decoded_length(input).ok() != Some(out.len()) {
-        return Err(bad);
+        return Err(Error::Malformed(Malformed::Base64));
     }
     match engine.decode(input, base64_simd::Out::from_slice(out)) {
         Ok(decoded) if decoded.len() == out_len(input.len()) => Ok(()),
-        _ => Err(bad),
+        _ => Err(Error::Malformed(Malformed::Base64)),
     }
 }
 
@@ -515,7 +514,7 @@ fn checked<'a>(fields: &HeaderFields<'a>) -> Result<RawHeader<'a>, Error> {
     {
         return Err(Error::Malformed(Malformed::Nested));
     }
-    let alg = fields.alg.clone().ok_or(Error::Malformed(Malformed::Header))?;
+    let alg = fields.alg.clone().ok_or_else(|| Error::Malformed(Malformed::Header))?;
     Ok(RawHeader { alg, typ: fields.typ.clone(), kid: fields.kid.clone() })
 }
 

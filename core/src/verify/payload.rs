@@ -645,7 +645,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 // ---- typed readers: one per JSON shape; each names the claim in its error ----
 
 pub(crate) fn require<T>(claim: &'static str, v: Option<T>) -> Result<T, Error> {
-    v.ok_or(Error::MissingClaim { claim })
+    v.ok_or_else(|| Error::MissingClaim { claim })
 }
 
 fn malformed(claim: &'static str, expected: &'static str) -> Error {
