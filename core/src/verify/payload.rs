@@ -367,6 +367,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string without escapes or control characters, borrowed.
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let end = string_end(self.text.as_bytes(), self.pos)?;
