@@ -59,30 +59,32 @@ pub(crate) struct Registered<'a> {
 }
 
 impl<'a> Registered<'a> {
-    /// The slot of a registered claim; `None` for any other member.
+    /// The slot of a registered claim; `None` for any other member. Byte
+    /// patterns, not string constants: the compiler tests lengths and bytes
+    /// in place instead of calling a comparison for each name.
     fn slot(&mut self, name: &str) -> Option<&mut Option<Value<'a>>> {
-        Some(match name {
-            "iss" => &mut self.iss,
-            "sub" => &mut self.sub,
-            "aud" => &mut self.aud,
-            "exp" => &mut self.exp,
-            "nbf" => &mut self.nbf,
-            "iat" => &mut self.iat,
-            "jti" => &mut self.jti,
-            "nonce" => &mut self.nonce,
-            "auth_time" => &mut self.auth_time,
-            "azp" => &mut self.azp,
-            "acr" => &mut self.acr,
-            "amr" => &mut self.amr,
-            "at_hash" => &mut self.at_hash,
-            "c_hash" => &mut self.c_hash,
-            "client_id" => &mut self.client_id,
-            "scope" => &mut self.scope,
-            "scp" => &mut self.scp,
-            "typ" => &mut self.typ,
-            "token_use" => &mut self.token_use,
-            "cid" => &mut self.cid,
-            "sid" => &mut self.sid,
+        Some(match *name.as_bytes() {
+            [b'i', b's', b's'] => &mut self.iss,
+            [b's', b'u', b'b'] => &mut self.sub,
+            [b'a', b'u', b'd'] => &mut self.aud,
+            [b'e', b'x', b'p'] => &mut self.exp,
+            [b'n', b'b', b'f'] => &mut self.nbf,
+            [b'i', b'a', b't'] => &mut self.iat,
+            [b'j', b't', b'i'] => &mut self.jti,
+            [b'n', b'o', b'n', b'c', b'e'] => &mut self.nonce,
+            [b'a', b'u', b't', b'h', b'_', b't', b'i', b'm', b'e'] => &mut self.auth_time,
+            [b'a', b'z', b'p'] => &mut self.azp,
+            [b'a', b'c', b'r'] => &mut self.acr,
+            [b'a', b'm', b'r'] => &mut self.amr,
+            [b'a', b't', b'_', b'h', b'a', b's', b'h'] => &mut self.at_hash,
+            [b'c', b'_', b'h', b'a', b's', b'h'] => &mut self.c_hash,
+            [b'c', b'l', b'i', b'e', b'n', b't', b'_', b'i', b'd'] => &mut self.client_id,
+            [b's', b'c', b'o', b'p', b'e'] => &mut self.scope,
+            [b's', b'c', b'p'] => &mut self.scp,
+            [b't', b'y', b'p'] => &mut self.typ,
+            [b't', b'o', b'k', b'e', b'n', b'_', b'u', b's', b'e'] => &mut self.token_use,
+            [b'c', b'i', b'd'] => &mut self.cid,
+            [b's', b'i', b'd'] => &mut self.sid,
             _ => return None,
         })
     }
@@ -742,6 +744,50 @@ mod tests {
         r#"{"a":"x"}{}"#,
         "{\"a\":\"\u{1}\"}",
     ];
+
+    #[test]
+    fn slots_are_found_for_exactly_the_registered_names() {
+        let registered = [
+            "iss",
+            "sub",
+            "aud",
+            "exp",
+            "nbf",
+            "iat",
+            "jti",
+            "nonce",
+            "auth_time",
+            "azp",
+            "acr",
+            "amr",
+            "at_hash",
+            "c_hash",
+            "client_id",
+            "scope",
+            "scp",
+            "typ",
+            "token_use",
+            "cid",
+            "sid",
+        ];
+        let mut reg = Registered::default();
+        for (i, name) in registered.iter().enumerate() {
+            // Each name fills its own slot, seen through the claims' debug view.
+            *reg.slot(name).unwrap() = Some(Value::Int(i64::try_from(i).unwrap()));
+            // One byte off, longer, shorter: not registered.
+            let mut changed = name.to_string().into_bytes();
+            changed[0] ^= 0x20;
+            for other in
+                [String::from_utf8(changed).unwrap(), format!("{name}x"), format!("{name}\0"), name[1..].to_owned()]
+            {
+                assert!(registered.contains(&other.as_str()) || reg.slot(&other).is_none(), "{other:?}");
+            }
+        }
+        let debug = format!("{reg:?}");
+        for (i, name) in registered.iter().enumerate() {
+            assert!(debug.contains(&format!("{name}: Some(Int({i}))")), "{name} in {debug}");
+        }
+    }
 
     #[test]
     fn the_scanner_reads_what_the_general_parser_reads() {
