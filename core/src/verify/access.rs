@@ -120,7 +120,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         };
         heap = Vec::new();
         let mut payload = Payload::empty();
-        verified.fill_claims(&mut payload, stack, &mut heap)?;
+        verified.fill_claims(&mut payload, stack, &mut heap, &self.inner.built.layout)?;
         let typ = verified.header.typ.as_ref();
         let key_issuer = verified.key_issuer.as_deref();
         let checked = self.check_payload(&mut Verifying, Origin::Jws { typ, key_issuer }, &payload, presented)?;

@@ -111,7 +111,7 @@ impl<C: IdClaims> IdTokenVerifier<C> {
         };
         heap = Vec::new();
         let mut payload = Payload::empty();
-        verified.fill_claims(&mut payload, stack, &mut heap)?;
+        verified.fill_claims(&mut payload, stack, &mut heap, &self.inner.built.layout)?;
         let typ = verified.header.typ.as_ref().map(Typ::as_str);
         let c = self.check_payload(&mut Verifying, typ, verified.key_issuer.as_deref(), &payload, nonce)?;
         let mut display_roles = Vec::new();

@@ -13,7 +13,7 @@ use arc_swap::{ArcSwapOption, Guard};
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::diagnose::{Rule, Verifying, Walk};
-use super::payload::{NameSeed, Payload, Value, ValueSeed};
+use super::payload::{LayoutHint, NameSeed, Payload, Value, ValueSeed};
 use crate::error::{Echo, Error, Malformed};
 use crate::keys::{Algorithm, KeySet};
 
@@ -53,14 +53,16 @@ impl<W: Walk> Verified<'_, W> {
         Payload::parse(self.payload(stack, heap)?)
     }
 
-    /// [`claims`](Self::claims) into an [empty](Payload::empty) payload, in place.
+    /// [`claims`](Self::claims) into an [empty](Payload::empty) payload, in
+    /// place, with the verifier's layout hint.
     pub(crate) fn fill_claims<'b>(
         &self,
         payload: &mut Payload<'b>,
         stack: &'b mut [u8],
         heap: &'b mut Vec<u8>,
+        hint: &LayoutHint,
     ) -> Result<(), Error> {
-        payload.fill(self.payload(stack, heap)?)
+        payload.fill(self.payload(stack, heap)?, Some(hint))
     }
 }
 

@@ -192,6 +192,7 @@ impl Common {
             allowed,
             clock: self.clock,
             headers: jws::HeaderCache::default(),
+            layout: payload::LayoutHint::default(),
         })
     }
 }
@@ -208,6 +209,8 @@ struct Built {
     allowed: AlgSet,
     clock: Arc<dyn Clock>,
     headers: jws::HeaderCache,
+    /// The order of its tokens' claims, as last seen.
+    pub(crate) layout: payload::LayoutHint,
 }
 
 impl Built {

@@ -8,6 +8,7 @@
 
 use core::any::TypeId;
 use core::fmt;
+use core::sync::atomic::{AtomicU64, Ordering};
 use std::borrow::Cow;
 
 use serde::de::value::{MapDeserializer, UnitDeserializer};
@@ -59,34 +60,116 @@ pub(crate) struct Registered<'a> {
 }
 
 impl<'a> Registered<'a> {
-    /// The slot of a registered claim; `None` for any other member. Byte
-    /// patterns, not string constants: the compiler tests lengths and bytes
-    /// in place instead of calling a comparison for each name.
+    /// The slot of a registered claim; `None` for any other member.
     fn slot(&mut self, name: &str) -> Option<&mut Option<Value<'a>>> {
-        Some(match *name.as_bytes() {
-            [b'i', b's', b's'] => &mut self.iss,
-            [b's', b'u', b'b'] => &mut self.sub,
-            [b'a', b'u', b'd'] => &mut self.aud,
-            [b'e', b'x', b'p'] => &mut self.exp,
-            [b'n', b'b', b'f'] => &mut self.nbf,
-            [b'i', b'a', b't'] => &mut self.iat,
-            [b'j', b't', b'i'] => &mut self.jti,
-            [b'n', b'o', b'n', b'c', b'e'] => &mut self.nonce,
-            [b'a', b'u', b't', b'h', b'_', b't', b'i', b'm', b'e'] => &mut self.auth_time,
-            [b'a', b'z', b'p'] => &mut self.azp,
-            [b'a', b'c', b'r'] => &mut self.acr,
-            [b'a', b'm', b'r'] => &mut self.amr,
-            [b'a', b't', b'_', b'h', b'a', b's', b'h'] => &mut self.at_hash,
-            [b'c', b'_', b'h', b'a', b's', b'h'] => &mut self.c_hash,
-            [b'c', b'l', b'i', b'e', b'n', b't', b'_', b'i', b'd'] => &mut self.client_id,
-            [b's', b'c', b'o', b'p', b'e'] => &mut self.scope,
-            [b's', b'c', b'p'] => &mut self.scp,
-            [b't', b'y', b'p'] => &mut self.typ,
-            [b't', b'o', b'k', b'e', b'n', b'_', b'u', b's', b'e'] => &mut self.token_use,
-            [b'c', b'i', b'd'] => &mut self.cid,
-            [b's', b'i', b'd'] => &mut self.sid,
+        self.slot_at(slot_index(name)?)
+    }
+
+    /// The slot at `index` of [`REGISTERED`].
+    fn slot_at(&mut self, index: u8) -> Option<&mut Option<Value<'a>>> {
+        Some(match index {
+            0 => &mut self.iss,
+            1 => &mut self.sub,
+            2 => &mut self.aud,
+            3 => &mut self.exp,
+            4 => &mut self.nbf,
+            5 => &mut self.iat,
+            6 => &mut self.jti,
+            7 => &mut self.nonce,
+            8 => &mut self.auth_time,
+            9 => &mut self.azp,
+            10 => &mut self.acr,
+            11 => &mut self.amr,
+            12 => &mut self.at_hash,
+            13 => &mut self.c_hash,
+            14 => &mut self.client_id,
+            15 => &mut self.scope,
+            16 => &mut self.scp,
+            17 => &mut self.typ,
+            18 => &mut self.token_use,
+            19 => &mut self.cid,
+            20 => &mut self.sid,
             _ => return None,
         })
+    }
+}
+
+/// The registered claims' names in slot order, each as it opens a member of
+/// compact JSON: quoted, with its colon.
+const REGISTERED: [&[u8]; 21] = [
+    b"\"iss\":",
+    b"\"sub\":",
+    b"\"aud\":",
+    b"\"exp\":",
+    b"\"nbf\":",
+    b"\"iat\":",
+    b"\"jti\":",
+    b"\"nonce\":",
+    b"\"auth_time\":",
+    b"\"azp\":",
+    b"\"acr\":",
+    b"\"amr\":",
+    b"\"at_hash\":",
+    b"\"c_hash\":",
+    b"\"client_id\":",
+    b"\"scope\":",
+    b"\"scp\":",
+    b"\"typ\":",
+    b"\"token_use\":",
+    b"\"cid\":",
+    b"\"sid\":",
+];
+
+/// The index in [`REGISTERED`] of a registered claim's name. Byte patterns,
+/// not string constants: the compiler tests lengths and bytes in place
+/// instead of calling a comparison for each name.
+fn slot_index(name: &str) -> Option<u8> {
+    Some(match *name.as_bytes() {
+            [b'i', b's', b's'] => 0,
+            [b's', b'u', b'b'] => 1,
+            [b'a', b'u', b'd'] => 2,
+            [b'e', b'x', b'p'] => 3,
+            [b'n', b'b', b'f'] => 4,
+            [b'i', b'a', b't'] => 5,
+            [b'j', b't', b'i'] => 6,
+            [b'n', b'o', b'n', b'c', b'e'] => 7,
+            [b'a', b'u', b't', b'h', b'_', b't', b'i', b'm', b'e'] => 8,
+            [b'a', b'z', b'p'] => 9,
+            [b'a', b'c', b'r'] => 10,
+            [b'a', b'm', b'r'] => 11,
+            [b'a', b't', b'_', b'h', b'a', b's', b'h'] => 12,
+            [b'c', b'_', b'h', b'a', b's', b'h'] => 13,
+            [b'c', b'l', b'i', b'e', b'n', b't', b'_', b'i', b'd'] => 14,
+            [b's', b'c', b'o', b'p', b'e'] => 15,
+            [b's', b'c', b'p'] => 16,
+            [b't', b'y', b'p'] => 17,
+            [b't', b'o', b'k', b'e', b'n', b'_', b'u', b's', b'e'] => 18,
+            [b'c', b'i', b'd'] => 19,
+            [b's', b'i', b'd'] => 20,
+        _ => return None,
+    })
+}
+
+/// The order in which a verifier's tokens have been seen to list their
+/// members, as a hint for the next payload: issuers write their claims in
+/// a fixed order, so the scanner can check that the next member opens with
+/// the expected `"name":` in one comparison instead of reading the name and
+/// looking it up. Only ever a hint: a payload that differs is read the
+/// usual way (and becomes the hint), and the answer is the same either way.
+#[derive(Default, Debug)]
+pub(crate) struct LayoutHint(AtomicU64);
+
+impl LayoutHint {
+    /// Members remembered: six bits each.
+    const MEMBERS: usize = 10;
+    /// A member that is not a registered claim.
+    const OTHER: u64 = 63;
+}
+
+impl Clone for LayoutHint {
+    /// A fresh hint: it is only ever a shortcut.
+    fn clone(&self) -> Self {
+        Self::default()
     }
 }
 
@@ -105,15 +188,16 @@ impl<'a> Payload<'a> {
 
     pub(crate) fn parse(json: &'a [u8]) -> Result<Self, Error> {
         let mut payload = Self::empty();
-        payload.fill(json)?;
+        payload.fill(json, None)?;
         Ok(payload)
     }
 
-    /// [`Payload::parse`] into an [empty](Self::empty) payload, in place:
-    /// the slots are large, and moving them costs.
-    pub(crate) fn fill(&mut self, json: &'a [u8]) -> Result<(), Error> {
+    /// [`Payload::parse`] into an [empty](Self::empty) payload, in place
+    /// (the slots are large, and moving them costs), with the verifier's
+    /// [`LayoutHint`] if it keeps one.
+    pub(crate) fn fill(&mut self, json: &'a [u8], hint: Option<&LayoutHint>) -> Result<(), Error> {
         let json = core::str::from_utf8(json).map_err(|_| Error::Malformed(Malformed::Payload))?;
-        if let Some(unique) = scan(json, self) {
+        if let Some(unique) = scan(json, self, hint) {
             if !unique || has_duplicates(&self.rest) {
                 return Err(Error::Malformed(Malformed::DuplicateMember));
             }
@@ -301,21 +385,44 @@ impl<'de> Visitor<'de> for PayloadVisitor<'_, 'de> {
 /// anything else (an escape, a nested object, another number, invalid JSON)
 /// gives `None`, and the general parser decides. `Some(false)` when a
 /// registered claim appears twice.
-fn scan<'a>(json: &'a str, payload: &mut Payload<'a>) -> Option<bool> {
+fn scan<'a>(json: &'a str, payload: &mut Payload<'a>, hint: Option<&LayoutHint>) -> Option<bool> {
     let mut s = Scanner { text: json, pos: 0 };
     let mut duplicate = false;
+    let expected = hint.map_or(0, |h| h.0.load(Ordering::Relaxed));
+    let mut seen = 0u64;
     s.whitespace();
     s.eat(b'{')?;
     s.whitespace();
     if s.eat(b'}').is_none() {
-        loop {
-            let name = s.string()?;
-            s.whitespace();
-            s.eat(b':')?;
+        for member in 0.. {
+            let shift = 6 * member;
+            let guess = if member < LayoutHint::MEMBERS { (expected >> shift) & 63 } else { 0 };
+            // The expected registered claim, when the text opens with its `"name":`.
+            let known = u8::try_from(guess.wrapping_sub(1)).ok().and_then(|index| {
+                let opening = REGISTERED.get(usize::from(index))?;
+                (json.as_bytes().get(s.pos..s.pos + opening.len())? == *opening).then_some((index, opening.len()))
+            });
+            let (name, index) = match known {
+                Some((index, len)) => {
+                    // Between the quotes: ASCII, so the slice cannot fail.
+                    let name = json.get(s.pos + 1..s.pos + len - 2)?;
+                    s.pos += len;
+                    (name, Some(index))
+                }
+                None => {
+                    let name = s.string()?;
+                    s.whitespace();
+                    s.eat(b':')?;
+                    (name, slot_index(name))
+                }
+            };
             s.whitespace();
             let start = s.pos;
             let value = s.value()?;
-            match payload.reg.slot(name) {
+            if member < LayoutHint::MEMBERS {
+                seen |= index.map_or(LayoutHint::OTHER, |i| u64::from(i) + 1) << shift;
+            }
+            match index.and_then(|i| payload.reg.slot_at(i)) {
                 Some(slot) if slot.is_some() => duplicate = true,
                 Some(slot) => *slot = Some(value),
                 None => {
@@ -337,7 +444,15 @@ fn scan<'a>(json: &'a str, payload: &mut Payload<'a>) -> Option<bool> {
         }
     }
     s.whitespace();
-    (s.pos == json.len()).then_some(!duplicate)
+    if s.pos != json.len() {
+        return None;
+    }
+    if let Some(hint) = hint
+        && seen != expected
+    {
+        hint.0.store(seen, Ordering::Relaxed);
+    }
+    Some(!duplicate)
 }
 
 /// A cursor over JSON text for [`scan`]; every method gives `None` for
@@ -723,9 +838,41 @@ mod tests {
 
     fn same_as_general(json: &str) {
         let mut payload = Payload { reg: Registered::default(), rest: Vec::new() };
-        if scan(json, &mut payload).is_some() {
-            assert_eq!(found(&Payload::parse(json.as_bytes())), found(&Payload::parse_general(json)), "{json:?}");
+        let parsed = found(&Payload::parse(json.as_bytes()));
+        if scan(json, &mut payload, None).is_some() {
+            assert_eq!(parsed, found(&Payload::parse_general(json)), "{json:?}");
         }
+        // A layout hint changes nothing but the speed: learned from another
+        // payload, from this one, or from one of another order.
+        let hints = [LayoutHint::default(), learned(SAMPLES[0]), learned(json), learned(REORDERED)];
+        for hint in &hints {
+            let mut hinted = Payload::empty();
+            let result = hinted.fill(json.as_bytes(), Some(hint)).map(|()| hinted);
+            assert_eq!(found(&result), parsed, "{json:?}");
+        }
+    }
+
+    fn learned(json: &str) -> LayoutHint {
+        let hint = LayoutHint::default();
+        let mut payload = Payload::empty();
+        let _ = payload.fill(json.as_bytes(), Some(&hint));
+        hint
+    }
+
+    const REORDERED: &str = r#"{"scope":"a b","aud":"api","x":1,"iss":"https://issuer.example","exp":1,"sub":"alice"}"#;
+
+    #[test]
+    fn the_layout_hint_is_learned_and_followed() {
+        let hint = learned(SAMPLES[0]);
+        // iss, sub, aud, exp, iat, scope, then four other members.
+        let slots: Vec<u64> = (0..LayoutHint::MEMBERS).map(|i| (hint.0.load(Ordering::Relaxed) >> (6 * i)) & 63).collect();
+        assert_eq!(slots, [1, 2, 3, 4, 6, 16, 63, 63, 63, 63]);
+        // Another order replaces it; the payload is read the same either way.
+        let mut payload = Payload::empty();
+        payload.fill(REORDERED.as_bytes(), Some(&hint)).unwrap();
+        assert_eq!(found(&Ok(payload)), found(&Payload::parse(REORDERED.as_bytes())));
+        let slots: Vec<u64> = (0..6).map(|i| (hint.0.load(Ordering::Relaxed) >> (6 * i)) & 63).collect();
+        assert_eq!(slots, [16, 3, 63, 1, 4, 2]);
     }
 
     const SAMPLES: [&str; 14] = [
@@ -811,7 +958,7 @@ mod tests {
 
     #[test]
     fn the_scanner_takes_the_usual_shapes_and_leaves_the_rest() {
-        let takes = |json: &str| scan(json, &mut Payload { reg: Registered::default(), rest: Vec::new() });
+        let takes = |json: &str| scan(json, &mut Payload { reg: Registered::default(), rest: Vec::new() }, None);
         assert_eq!(takes(SAMPLES[0]), Some(true));
         assert_eq!(takes(SAMPLES[1]), Some(true));
         assert_eq!(takes(SAMPLES[3]), Some(false), "a registered claim twice");
