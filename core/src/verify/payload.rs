@@ -196,7 +196,7 @@ impl<'a> Payload<'a> {
     /// (the slots are large, and moving them costs), with the verifier's
     /// [`LayoutHint`] if it keeps one.
     pub(crate) fn fill(&mut self, json: &'a [u8], hint: Option<&LayoutHint>) -> Result<(), Error> {
-        let json = core::str::from_utf8(json).map_err(|_| Error::Malformed(Malformed::Payload))?;
+        let json = simdutf8::basic::from_utf8(json).map_err(|_| Error::Malformed(Malformed::Payload))?;
         if let Some(unique) = scan(json, self, hint) {
             if !unique || has_duplicates(&self.rest) {
                 return Err(Error::Malformed(Malformed::DuplicateMember));
