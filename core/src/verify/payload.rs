@@ -8,6 +8,7 @@
 
 use core::any::TypeId;
 use core::fmt;
+use core::mem::ManuallyDrop;
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::borrow::Cow;
 
@@ -63,6 +64,34 @@ impl<'a> Registered<'a> {
     /// The slot of a registered claim; `None` for any other member.
     fn slot(&mut self, name: &str) -> Option<&mut Option<Value<'a>>> {
         self.slot_at(slot_index(name)?)
+    }
+
+    /// Every slot, in [`REGISTERED`] order.
+    #[cfg(test)]
+    fn slots(&self) -> [&Option<Value<'a>>; 21] {
+        [
+            &self.iss,
+            &self.sub,
+            &self.aud,
+            &self.exp,
+            &self.nbf,
+            &self.iat,
+            &self.jti,
+            &self.nonce,
+            &self.auth_time,
+            &self.azp,
+            &self.acr,
+            &self.amr,
+            &self.at_hash,
+            &self.c_hash,
+            &self.client_id,
+            &self.scope,
+            &self.scp,
+            &self.typ,
+            &self.token_use,
+            &self.cid,
+            &self.sid,
+        ]
     }
 
     /// The slot at `index` of [`REGISTERED`].
@@ -125,27 +154,27 @@ const REGISTERED: [&[u8]; 21] = [
 /// instead of calling a comparison for each name.
 fn slot_index(name: &str) -> Option<u8> {
     Some(match *name.as_bytes() {
-            [b'i', b's', b's'] => 0,
-            [b's', b'u', b'b'] => 1,
-            [b'a', b'u', b'd'] => 2,
-            [b'e', b'x', b'p'] => 3,
-            [b'n', b'b', b'f'] => 4,
-            [b'i', b'a', b't'] => 5,
-            [b'j', b't', b'i'] => 6,
-            [b'n', b'o', b'n', b'c', b'e'] => 7,
-            [b'a', b'u', b't', b'h', b'_', b't', b'i', b'm', b'e'] => 8,
-            [b'a', b'z', b'p'] => 9,
-            [b'a', b'c', b'r'] => 10,
-            [b'a', b'm', b'r'] => 11,
-            [b'a', b't', b'_', b'h', b'a', b's', b'h'] => 12,
-            [b'c', b'_', b'h', b'a', b's', b'h'] => 13,
-            [b'c', b'l', b'i', b'e', b'n', b't', b'_', b'i', b'd'] => 14,
-            [b's', b'c', b'o', b'p', b'e'] => 15,
-            [b's', b'c', b'p'] => 16,
-            [b't', b'y', b'p'] => 17,
-            [b't', b'o', b'k', b'e', b'n', b'_', b'u', b's', b'e'] => 18,
-            [b'c', b'i', b'd'] => 19,
-            [b's', b'i', b'd'] => 20,
+        [b'i', b's', b's'] => 0,
+        [b's', b'u', b'b'] => 1,
+        [b'a', b'u', b'd'] => 2,
+        [b'e', b'x', b'p'] => 3,
+        [b'n', b'b', b'f'] => 4,
+        [b'i', b'a', b't'] => 5,
+        [b'j', b't', b'i'] => 6,
+        [b'n', b'o', b'n', b'c', b'e'] => 7,
+        [b'a', b'u', b't', b'h', b'_', b't', b'i', b'm', b'e'] => 8,
+        [b'a', b'z', b'p'] => 9,
+        [b'a', b'c', b'r'] => 10,
+        [b'a', b'm', b'r'] => 11,
+        [b'a', b't', b'_', b'h', b'a', b's', b'h'] => 12,
+        [b'c', b'_', b'h', b'a', b's', b'h'] => 13,
+        [b'c', b'l', b'i', b'e', b'n', b't', b'_', b'i', b'd'] => 14,
+        [b's', b'c', b'o', b'p', b'e'] => 15,
+        [b's', b'c', b'p'] => 16,
+        [b't', b'y', b'p'] => 17,
+        [b't', b'o', b'k', b'e', b'n', b'_', b'u', b's', b'e'] => 18,
+        [b'c', b'i', b'd'] => 19,
+        [b's', b'i', b'd'] => 20,
         _ => return None,
     })
 }
@@ -176,14 +205,28 @@ impl Clone for LayoutHint {
 /// The decoded payload: typed slots plus the other members as raw JSON
 /// (the text of each value, as checked by the parser).
 pub(crate) struct Payload<'a> {
-    pub(crate) reg: Registered<'a>,
+    /// Dropped only when a slot may own memory (see [`Payload::owns`]):
+    /// dropping each of the slots costs, on every verification.
+    pub(crate) reg: ManuallyDrop<Registered<'a>>,
     pub(crate) rest: Vec<(Cow<'a, str>, &'a str)>,
+    /// Whether a slot may hold memory of its own: an array, or a string
+    /// the general parser unescaped. The scan's strings are borrowed from
+    /// the payload; it sets this when it stores an array.
+    owns: bool,
+}
+
+impl Drop for Payload<'_> {
+    fn drop(&mut self) {
+        if self.owns {
+            drop(ManuallyDrop::into_inner(core::mem::take(&mut self.reg)));
+        }
+    }
 }
 
 impl<'a> Payload<'a> {
     /// No claims yet: [`fill`](Self::fill) reads them in.
     pub(crate) fn empty() -> Self {
-        Payload { reg: Registered::default(), rest: Vec::new() }
+        Payload { reg: ManuallyDrop::default(), rest: Vec::new(), owns: false }
     }
 
     pub(crate) fn parse(json: &'a [u8]) -> Result<Self, Error> {
@@ -211,6 +254,7 @@ impl<'a> Payload<'a> {
 
     /// [`Payload::fill`] with `serde_json`'s parser, whatever the shape.
     fn fill_general(&mut self, json: &'a str) -> Result<(), Error> {
+        self.owns = true;
         let mut de = serde_json::Deserializer::from_str(json);
         let unique = de.deserialize_map(PayloadVisitor(self)).map_err(|_| Error::Malformed(Malformed::Payload))?;
         de.end().map_err(|_| Error::Malformed(Malformed::Payload))?;
@@ -354,7 +398,7 @@ impl<'de> Visitor<'de> for PayloadVisitor<'_, 'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let Payload { reg, rest } = self.0;
+        let Payload { reg, rest, .. } = self.0;
         let mut duplicate = false;
         while let Some(key) = map.next_key_seed(NameSeed)? {
             let Some(slot) = reg.slot(&key) else {
@@ -424,7 +468,10 @@ fn scan<'a>(json: &'a str, payload: &mut Payload<'a>, hint: Option<&LayoutHint>)
             }
             match index.and_then(|i| payload.reg.slot_at(i)) {
                 Some(slot) if slot.is_some() => duplicate = true,
-                Some(slot) => *slot = Some(value),
+                Some(slot) => {
+                    payload.owns |= matches!(value, Value::StrList(_));
+                    *slot = Some(value);
+                }
                 None => {
                     let raw = json.get(start..s.pos)?;
                     if payload.rest.capacity() == 0 {
@@ -837,7 +884,7 @@ mod tests {
     }
 
     fn same_as_general(json: &str) {
-        let mut payload = Payload { reg: Registered::default(), rest: Vec::new() };
+        let mut payload = Payload::empty();
         let parsed = found(&Payload::parse(json.as_bytes()));
         if scan(json, &mut payload, None).is_some() {
             assert_eq!(parsed, found(&Payload::parse_general(json)), "{json:?}");
@@ -849,6 +896,14 @@ mod tests {
             let mut hinted = Payload::empty();
             let result = hinted.fill(json.as_bytes(), Some(hint)).map(|()| hinted);
             assert_eq!(found(&result), parsed, "{json:?}");
+            // Slots are dropped only when they may own memory: never forgotten while they do.
+            if let Ok(p) = &result {
+                let owning = p.reg.slots().iter().any(|v| {
+                    matches!(v, Some(Value::StrList(l)) if l.capacity() > 0)
+                        || matches!(v, Some(Value::Str(Cow::Owned(_))))
+                });
+                assert!(p.owns || !owning, "{json:?}");
+            }
         }
     }
 
@@ -865,7 +920,8 @@ mod tests {
     fn the_layout_hint_is_learned_and_followed() {
         let hint = learned(SAMPLES[0]);
         // iss, sub, aud, exp, iat, scope, then four other members.
-        let slots: Vec<u64> = (0..LayoutHint::MEMBERS).map(|i| (hint.0.load(Ordering::Relaxed) >> (6 * i)) & 63).collect();
+        let slots: Vec<u64> =
+            (0..LayoutHint::MEMBERS).map(|i| (hint.0.load(Ordering::Relaxed) >> (6 * i)) & 63).collect();
         assert_eq!(slots, [1, 2, 3, 4, 6, 16, 63, 63, 63, 63]);
         // Another order replaces it; the payload is read the same either way.
         let mut payload = Payload::empty();
@@ -958,7 +1014,7 @@ mod tests {
 
     #[test]
     fn the_scanner_takes_the_usual_shapes_and_leaves_the_rest() {
-        let takes = |json: &str| scan(json, &mut Payload { reg: Registered::default(), rest: Vec::new() }, None);
+        let takes = |json: &str| scan(json, &mut Payload::empty(), None);
         assert_eq!(takes(SAMPLES[0]), Some(true));
         assert_eq!(takes(SAMPLES[1]), Some(true));
         assert_eq!(takes(SAMPLES[3]), Some(false), "a registered claim twice");
