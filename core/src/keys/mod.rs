@@ -207,10 +207,18 @@ impl KeySet {
     /// checks the token's `iss` against the key's `issuer`, if it has one.
     pub(crate) fn select_key(&self, kid: Option<&str>, alg: Algorithm) -> Result<SelectedKey<'_>, Error> {
         let key = if let Some(kid) = kid {
-            // Several keys may share a `kid` (one per algorithm): prefer the one that fits.
-            let mut same_kid = self.keys.iter().filter(|k| k.kid.as_deref() == Some(kid));
-            let first = same_kid.clone().next();
-            same_kid.find(|k| k.verifier(alg).is_some()).or(first)
+            // Several keys may share a `kid` (one per algorithm): prefer the
+            // one that fits, else the first (its error names the algorithm).
+            let mut first = None;
+            let mut fitting = None;
+            for k in self.keys.iter().filter(|k| k.kid.as_deref() == Some(kid)) {
+                if k.verifier(alg).is_some() {
+                    fitting = Some(k);
+                    break;
+                }
+                first = first.or(Some(k));
+            }
+            fitting.or(first)
         } else {
             let mut usable = self.keys.iter().filter(|k| k.verifier(alg).is_some());
             match (usable.next(), usable.next()) {
