@@ -64,11 +64,13 @@ impl fmt::Debug for Audience {
     }
 }
 
-/// An access token's `sub`, `client_id` and `jti`, in one allocation: a
-/// verification allocates once for them, not three times.
+/// An access token's `sub`, `client_id` and `jti`, kept together: inline
+/// when they fit (the identifiers of the usual providers do: Entra ID's
+/// come to about 100 bytes), else in one allocation. Verifying such a
+/// token allocates nothing for them.
 #[derive(Clone)]
 pub(crate) struct TokenText {
-    text: Box<str>,
+    text: TextBuf,
     /// Where `sub` ends and `client_id` begins.
     subject_end: usize,
     /// Where `client_id` ends and `jti` (if any) begins.
@@ -76,30 +78,48 @@ pub(crate) struct TokenText {
     has_jwt_id: bool,
 }
 
+#[derive(Clone)]
+enum TextBuf {
+    Inline(arrayvec::ArrayString<{ TokenText::INLINE }>),
+    Heap(Box<str>),
+}
+
 impl TokenText {
+    /// Bytes kept inline.
+    const INLINE: usize = 120;
+
     pub(crate) fn new(subject: &str, client_id: &str, jwt_id: Option<&str>) -> Self {
-        let mut text = String::with_capacity(subject.len() + client_id.len() + jwt_id.map_or(0, str::len));
-        text.push_str(subject);
-        text.push_str(client_id);
-        text.push_str(jwt_id.unwrap_or_default());
+        let jti = jwt_id.unwrap_or_default();
+        let mut inline = arrayvec::ArrayString::new();
+        let text = match (inline.try_push_str(subject), inline.try_push_str(client_id), inline.try_push_str(jti)) {
+            (Ok(()), Ok(()), Ok(())) => TextBuf::Inline(inline),
+            _ => TextBuf::Heap([subject, client_id, jti].concat().into_boxed_str()),
+        };
         Self {
-            text: text.into_boxed_str(),
+            text,
             subject_end: subject.len(),
             client_end: subject.len() + client_id.len(),
             has_jwt_id: jwt_id.is_some(),
         }
     }
 
+    fn text(&self) -> &str {
+        match &self.text {
+            TextBuf::Inline(s) => s,
+            TextBuf::Heap(s) => s,
+        }
+    }
+
     fn subject(&self) -> &str {
-        self.text.get(..self.subject_end).unwrap_or_default()
+        self.text().get(..self.subject_end).unwrap_or_default()
     }
 
     fn client_id(&self) -> &str {
-        self.text.get(self.subject_end..self.client_end).unwrap_or_default()
+        self.text().get(self.subject_end..self.client_end).unwrap_or_default()
     }
 
     fn jwt_id(&self) -> Option<&str> {
-        self.has_jwt_id.then(|| self.text.get(self.client_end..).unwrap_or_default())
+        self.has_jwt_id.then(|| self.text().get(self.client_end..).unwrap_or_default())
     }
 }
 
