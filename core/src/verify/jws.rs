@@ -98,32 +98,45 @@ pub(crate) fn verify<'t, W: Walk>(
     w.stop(Rule::Length, check_length(token, max_len))?;
     if W::DIAGNOSING {
         let (header_b64, payload_b64, signature_b64) = w.stop(Rule::Structure, split(token))?;
-        return verify_segments(w, token, header_b64, payload_b64, signature_b64, allowed, keys, headers);
+        let known = headers.get(header_b64);
+        let known = known.as_ref().and_then(|k| k.as_deref());
+        return verify_segments(w, token, known, [header_b64, payload_b64, signature_b64], allowed, keys, headers);
     }
-    // Verifying looks for the first and last dots only: a dot in between
-    // is found when the payload is decoded (no dot is base64url), and any
-    // failure before that is reported as the structure's, so the answer is
-    // the one a full split would have given first.
-    let (header_b64, payload_b64, signature_b64) = split_ends(token)?;
-    verify_segments(w, token, header_b64, payload_b64, signature_b64, allowed, keys, headers)
-        .map_err(|e| more_segments(payload_b64).unwrap_or(e))
+    // Verifying looks for the first dot, and for the last only where the
+    // header's signatures have ended before: a dot anywhere else is found
+    // when the payload or signature is decoded (no dot is base64url), and
+    // any failure is then reported as the structure's, the answer a full
+    // split would have given first.
+    let bytes = token.as_bytes();
+    let header_end = memchr::memchr(b'.', bytes).ok_or(Error::Malformed(Malformed::Segments))?;
+    let header_b64 = token.get(..header_end).unwrap_or_default();
+    let known = headers.get(header_b64);
+    let known = known.as_ref().and_then(|k| k.as_deref());
+    let expected_last = known.and_then(|k| token.len().checked_sub(k.signature_len + 1));
+    let last = match expected_last {
+        Some(at) if at > header_end && bytes.get(at) == Some(&b'.') => at,
+        _ => memchr::memrchr(b'.', bytes).filter(|&at| at > header_end).ok_or(Error::Malformed(Malformed::Segments))?,
+    };
+    // Both ends are ASCII dots, so the slices cannot fail.
+    let (payload_b64, signature_b64) =
+        (token.get(header_end + 1..last).unwrap_or_default(), token.get(last + 1..).unwrap_or_default());
+    verify_segments(w, token, known, [header_b64, payload_b64, signature_b64], allowed, keys, headers)
+        .map_err(|e| more_segments(payload_b64).or_else(|| more_segments(signature_b64)).unwrap_or(e))
 }
 
-/// [`verify`] after the split.
-#[allow(clippy::too_many_arguments)] // the split token and the verifier's parts
+/// [`verify`] after the split, with the cached header if the header
+/// segment is a known one.
 fn verify_segments<'t, W: Walk>(
     w: &mut W,
     token: &'t str,
-    header_b64: &'t str,
-    payload_b64: &'t str,
-    signature_b64: &'t str,
+    known: Option<&KnownHeader>,
+    [header_b64, payload_b64, signature_b64]: [&'t str; 3],
     allowed: AlgSet,
     keys: &KeySet,
     headers: &HeaderCache,
 ) -> Result<Verified<'t, W>, Error> {
     let signing_input = token.as_bytes().get(..header_b64.len() + 1 + payload_b64.len()).unwrap_or_default();
-    let known = headers.get(header_b64);
-    if let Some(known) = known.as_ref().and_then(|k| k.as_deref()) {
+    if let Some(known) = known {
         let alg = w.check(Rule::Algorithm, check_allowed(known.alg, allowed))?;
         let (_, key_issuer) = check_signature(w, &alg, known.kid.as_deref(), keys, signing_input, signature_b64)?;
         return Ok(Verified { header: Header { alg, typ: known.typ.clone() }, key_issuer, payload: payload_b64 });
@@ -135,7 +148,7 @@ fn verify_segments<'t, W: Walk>(
     let (signed, key_issuer) = check_signature(w, &alg, raw.kid.as_deref(), keys, signing_input, signature_b64)?;
     let typ = raw.typ.as_deref().map(Typ::new);
     if let (Ok(()), Ok(alg)) = (W::get(&signed), W::get(&alg)) {
-        headers.remember(header_b64, *alg, typ.as_ref(), raw.kid.as_deref());
+        headers.remember(header_b64, *alg, typ.as_ref(), raw.kid.as_deref(), signature_b64.len());
     }
     Ok(Verified { header: Header { alg, typ }, key_issuer, payload: payload_b64 })
 }
@@ -222,6 +235,9 @@ struct KnownHeader {
     alg: Algorithm,
     typ: Option<Typ>,
     kid: Option<Box<str>>,
+    /// The length of the signature segment it last came with: where the
+    /// next token's last dot is looked for first.
+    signature_len: usize,
 }
 
 impl Default for HeaderCache {
@@ -258,7 +274,7 @@ impl HeaderCache {
         })
     }
 
-    fn remember(&self, segment: &str, alg: Algorithm, typ: Option<&Typ>, kid: Option<&str>) {
+    fn remember(&self, segment: &str, alg: Algorithm, typ: Option<&Typ>, kid: Option<&str>, signature_len: usize) {
         if segment.len() > HEADER_STACK || self.get(segment).is_some() {
             return;
         }
@@ -271,7 +287,8 @@ impl HeaderCache {
         else {
             return;
         };
-        let known = KnownHeader { segment: segment.into(), alg, typ: typ.cloned(), kid: kid.map(Into::into) };
+        let known =
+            KnownHeader { segment: segment.into(), alg, typ: typ.cloned(), kid: kid.map(Into::into), signature_len };
         // Another thread may write the same slot at the same time; the tag
         // may then name the other header, which is then simply not found.
         slot.tag.store(0, Ordering::Release);
@@ -418,22 +435,10 @@ pub(crate) fn check_length(token: &str, max_len: usize) -> Result<(), Error> {
     Ok(())
 }
 
-/// The segments before the first dot, between the first and last, and
-/// after the last: three segments, or more when the middle one has a dot
-/// (see [`more_segments`]). Fewer than three are malformed.
-fn split_ends(token: &str) -> Result<(&str, &str, &str), Error> {
-    let bytes = token.as_bytes();
-    match (memchr::memchr(b'.', bytes), memchr::memrchr(b'.', bytes)) {
-        // An ASCII `.` is always a char boundary, so the slices cannot fail.
-        (Some(a), Some(b)) if a < b => Ok((&token[..a], &token[a + 1..b], &token[b + 1..])),
-        _ => Err(Error::Malformed(Malformed::Segments)),
-    }
-}
-
-/// The structure's error when the middle of [`split_ends`] holds a dot:
-/// more than three segments (a JWE has five).
-fn more_segments(middle: &str) -> Option<Error> {
-    middle.contains('.').then_some(Error::Malformed(Malformed::Segments))
+/// The structure's error when a segment [`verify`] took between dots holds
+/// a dot: more than three segments (a JWE has five).
+fn more_segments(segment: &str) -> Option<Error> {
+    segment.contains('.').then_some(Error::Malformed(Malformed::Segments))
 }
 
 /// Exactly three segments; a JWE (five) or anything else is malformed.
@@ -700,7 +705,7 @@ mod tests {
     }
 
     #[test]
-    fn split_ends_and_more_segments_answer_as_a_full_split() {
+    fn a_token_not_of_three_segments_is_told_so_whatever_else_is_wrong() {
         let kid = "k".to_owned();
         let (keys, cache) = (keys([kid.clone()]), HeaderCache::default());
         let good = token(jsonwebtoken::Algorithm::HS256, &kid);
@@ -795,12 +800,12 @@ mod tests {
     fn header_cache_memory_is_bounded() {
         let cache = HeaderCache::default();
         for i in 0..10_000 {
-            cache.remember(&format!("segment-{i}"), Algorithm::HS256, None, Some("k"));
+            cache.remember(&format!("segment-{i}"), Algorithm::HS256, None, Some("k"), 43);
         }
         assert!(cache.len() <= HeaderCache::CAPACITY);
         assert!(cache.len() > HeaderCache::CAPACITY / 2, "a full cache keeps replacing entries");
         // A segment too long for the stack buffer is never kept.
-        cache.remember(&"x".repeat(HEADER_STACK + 1), Algorithm::HS256, None, None);
+        cache.remember(&"x".repeat(HEADER_STACK + 1), Algorithm::HS256, None, None, 43);
         assert!(cache.get(&"x".repeat(HEADER_STACK + 1)).is_none());
     }
 
@@ -851,7 +856,7 @@ mod tests {
         let cache = HeaderCache::default();
         let a = r#"{"alg":"HS256","kid":"a"}"#;
         let a_b64 = URL_SAFE_NO_PAD.encode(a);
-        cache.remember(&a_b64, Algorithm::HS256, None, Some("a"));
+        cache.remember(&a_b64, Algorithm::HS256, None, Some("a"), 43);
         let known = cache.get(&a_b64).unwrap();
         let known = known.as_deref().unwrap();
         assert_eq!((known.alg, known.kid.as_deref()), (Algorithm::HS256, Some("a")));

@@ -592,6 +592,7 @@ impl<'a> Scanner<'a> {
 /// each word, the lowest byte flagged by these tests is exact (borrows
 /// only carry upwards), so it is the first quote, backslash or control
 /// character.
+#[inline(never)]
 fn string_end(bytes: &[u8], start: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
