@@ -149,6 +149,38 @@ const REGISTERED: [&[u8]; 21] = [
     b"\"sid\":",
 ];
 
+/// [`REGISTERED`] as little-endian 16-byte words (zero past each opening),
+/// with the mask of each opening's bytes.
+const REGISTERED_WORDS: [(u128, u128); 21] = {
+    let mut words = [(0u128, 0u128); 21];
+    let mut i = 0;
+    while i < REGISTERED.len() {
+        let opening = REGISTERED[i];
+        assert!(opening.len() <= 16, "every opening fits one word");
+        let mut j = 0;
+        while j < opening.len() {
+            words[i].0 |= (opening[j] as u128) << (8 * j);
+            words[i].1 |= 0xff << (8 * j);
+            j += 1;
+        }
+        i += 1;
+    }
+    words
+};
+
+/// Whether `text` holds the opening of registered claim `index` at `at`:
+/// one masked 16-byte comparison where the text goes on that far.
+#[inline]
+fn opens_with(text: &[u8], at: usize, index: usize) -> bool {
+    let (Some(opening), Some(&(word, mask))) = (REGISTERED.get(index), REGISTERED_WORDS.get(index)) else {
+        return false;
+    };
+    match text.get(at..at + 16).and_then(|w| <[u8; 16]>::try_from(w).ok()) {
+        Some(bytes) => u128::from_le_bytes(bytes) & mask == word,
+        None => text.get(at..at + opening.len()) == Some(*opening),
+    }
+}
+
 /// The index in [`REGISTERED`] of a registered claim's name. Byte patterns,
 /// not string constants: the compiler tests lengths and bytes in place
 /// instead of calling a comparison for each name.
@@ -241,7 +273,7 @@ impl<'a> Payload<'a> {
     pub(crate) fn fill(&mut self, json: &'a [u8], hint: Option<&LayoutHint>) -> Result<(), Error> {
         let json = simdutf8::basic::from_utf8(json).map_err(|_| Error::Malformed(Malformed::Payload))?;
         if let Some(unique) = scan(json, self, hint) {
-            if !unique || has_duplicates(&self.rest) {
+            if !unique || (self.rest.len() > 1 && has_duplicates(&self.rest)) {
                 return Err(Error::Malformed(Malformed::DuplicateMember));
             }
             return Ok(());
@@ -444,7 +476,7 @@ fn scan<'a>(json: &'a str, payload: &mut Payload<'a>, hint: Option<&LayoutHint>)
             // The expected registered claim, when the text opens with its `"name":`.
             let known = u8::try_from(guess.wrapping_sub(1)).ok().and_then(|index| {
                 let opening = REGISTERED.get(usize::from(index))?;
-                (json.as_bytes().get(s.pos..s.pos + opening.len())? == *opening).then_some((index, opening.len()))
+                opens_with(json.as_bytes(), s.pos, usize::from(index)).then_some((index, opening.len()))
             });
             let (name, index) = match known {
                 Some((index, len)) => {
