@@ -386,7 +386,7 @@ impl<C: IdClaims> IdToken<C> {
     /// [`Error::MissingClaim`] when the ID token has no `at_hash`;
     /// [`Error::AccessTokenHashMismatch`] when it does not match.
     pub fn verify_access_token_hash(&self, access_token: &str) -> Result<(), Error> {
-        let expected = self.at_hash.as_deref().ok_or_else(|| Error::MissingClaim { claim: "at_hash" })?;
+        let expected = self.at_hash.as_deref().ok_or(Error::MissingClaim { claim: "at_hash" })?;
         if left_half_hash(self.algorithm, access_token) == expected {
             Ok(())
         } else {
@@ -416,7 +416,7 @@ impl<C: IdClaims> IdToken<C> {
     /// [`Error::MissingClaim`] when the ID token has no `c_hash`;
     /// [`Error::CodeHashMismatch`] when it does not match.
     pub fn verify_code_hash(&self, code: &str) -> Result<(), Error> {
-        let expected = self.c_hash.as_deref().ok_or_else(|| Error::MissingClaim { claim: "c_hash" })?;
+        let expected = self.c_hash.as_deref().ok_or(Error::MissingClaim { claim: "c_hash" })?;
         if left_half_hash(self.algorithm, code) == expected { Ok(()) } else { Err(Error::CodeHashMismatch) }
     }
 }

@@ -113,7 +113,7 @@ pub(super) fn peek_issuer(token: &str, max_token_len: usize) -> Result<String, E
     let (_, payload, _) = jws::split(token)?;
     let payload = jws::decode(payload)?;
     let peek: Peek<'_> = serde_json::from_slice(&payload).map_err(|_| Error::Malformed(Malformed::Payload))?;
-    let raw = peek.iss.ok_or_else(|| Error::MissingClaim { claim: "iss" })?;
+    let raw = peek.iss.ok_or(Error::MissingClaim { claim: "iss" })?;
     serde_json::from_str(raw.get()).map_err(|_| Error::MalformedClaim { claim: "iss", expected: "a string" })
 }
 

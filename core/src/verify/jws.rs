@@ -527,7 +527,7 @@ fn checked<'a>(fields: &HeaderFields<'a>) -> Result<RawHeader<'a>, Error> {
     {
         return Err(Error::Malformed(Malformed::Nested));
     }
-    let alg = fields.alg.clone().ok_or_else(|| Error::Malformed(Malformed::Header))?;
+    let alg = fields.alg.clone().ok_or(Error::Malformed(Malformed::Header))?;
     Ok(RawHeader { alg, typ: fields.typ.clone(), kid: fields.kid.clone() })
 }
 

@@ -465,38 +465,38 @@ fn scan<'a>(json: &'a str, payload: &mut Payload<'a>, hint: Option<&LayoutHint>)
     let mut s = Scanner { text: json, pos: 0 };
     let mut duplicate = false;
     let expected = hint.map_or(0, |h| h.0.load(Ordering::Relaxed));
-    let mut seen = 0u64;
+    // The members still expected, the next one in the low six bits; and
+    // the members seen, each at `shift` (the first `MEMBERS` of them).
+    let (mut expecting, mut seen, mut shift) = (expected, 0u64, 0);
     s.whitespace();
     s.eat(b'{')?;
     s.whitespace();
     if s.eat(b'}').is_none() {
-        for member in 0.. {
-            let shift = 6 * member;
-            let guess = if member < LayoutHint::MEMBERS { (expected >> shift) & 63 } else { 0 };
+        loop {
+            let guess = expecting & 63;
+            expecting >>= 6;
             // The expected registered claim, when the text opens with its `"name":`.
             let known = u8::try_from(guess.wrapping_sub(1)).ok().and_then(|index| {
                 let opening = REGISTERED.get(usize::from(index))?;
                 opens_with(json.as_bytes(), s.pos, usize::from(index)).then_some((index, opening.len()))
             });
-            let (name, index) = match known {
-                Some((index, len)) => {
-                    // Between the quotes: ASCII, so the slice cannot fail.
-                    let name = json.get(s.pos + 1..s.pos + len - 2)?;
-                    s.pos += len;
-                    (name, Some(index))
-                }
-                None => {
-                    let name = s.string()?;
-                    s.whitespace();
-                    s.eat(b':')?;
-                    (name, slot_index(name))
-                }
+            let (name, index) = if let Some((index, len)) = known {
+                // Between the quotes: ASCII, so the slice cannot fail.
+                let name = json.get(s.pos + 1..s.pos + len - 2)?;
+                s.pos += len;
+                (name, Some(index))
+            } else {
+                let name = s.string()?;
+                s.whitespace();
+                s.eat(b':')?;
+                (name, slot_index(name))
             };
             s.whitespace();
             let start = s.pos;
             let value = s.value()?;
-            if member < LayoutHint::MEMBERS {
+            if shift < 6 * LayoutHint::MEMBERS {
                 seen |= index.map_or(LayoutHint::OTHER, |i| u64::from(i) + 1) << shift;
+                shift += 6;
             }
             match index.and_then(|i| payload.reg.slot_at(i)) {
                 Some(slot) if slot.is_some() => duplicate = true,
@@ -563,6 +563,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// A string without escapes or control characters, borrowed.
+    #[allow(clippy::inline_always)] // measured: inlined in the scan, about 40 instructions fewer per payload
     #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
@@ -843,6 +844,9 @@ impl<'de> Visitor<'de> for ValueVisitor {
 // ---- typed readers: one per JSON shape; each names the claim in its error ----
 
 pub(crate) fn require<T>(claim: &'static str, v: Option<T>) -> Result<T, Error> {
+    // Lazily: an error built and dropped on every present claim costs a call
+    // to its destructor (measured: about 100 instructions per verification).
+    #[allow(clippy::unnecessary_lazy_evaluations)]
     v.ok_or_else(|| Error::MissingClaim { claim })
 }
 
