@@ -150,7 +150,7 @@ impl TokenText {
 pub struct AccessToken<S, C: AccessClaims = NoClaims> {
     pub(crate) issuer: Arc<str>,
     /// `sub`, `client_id` and `jti`.
-    pub(crate) text: TokenText,
+    pub(crate) identifiers: TokenText,
     pub(crate) audience: Audience,
     pub(crate) expires_at: i64,
     pub(crate) issued_at: i64,
@@ -208,7 +208,7 @@ impl<S: Scopes, C: AccessClaims> AccessToken<S, C> {
 
     /// `sub`: the user, or the client itself for a client-credentials grant.
     pub fn subject(&self) -> &str {
-        self.text.subject()
+        self.identifiers.subject()
     }
 
     /// `aud`: the audiences; one of them is this API's identifier. Under
@@ -223,12 +223,12 @@ impl<S: Scopes, C: AccessClaims> AccessToken<S, C> {
     /// The OAuth client the token was issued to (`client_id`, or the
     /// profile's equivalent: `azp`, `cid`).
     pub fn client_id(&self) -> &str {
-        self.text.client_id()
+        self.identifiers.client_id()
     }
 
     /// `jti`: the token's unique identifier, if present.
     pub fn jwt_id(&self) -> Option<&str> {
-        self.text.jwt_id()
+        self.identifiers.jwt_id()
     }
 
     /// `exp`: expiry, in seconds since the Unix epoch.
@@ -328,7 +328,7 @@ impl<S, C: AccessClaims + Clone> Clone for AccessToken<S, C> {
     fn clone(&self) -> Self {
         Self {
             issuer: self.issuer.clone(),
-            text: self.text.clone(),
+            identifiers: self.identifiers.clone(),
             audience: self.audience.clone(),
             expires_at: self.expires_at,
             issued_at: self.issued_at,
@@ -526,4 +526,28 @@ pub trait AccessTokenType {
 
 impl<S: Scopes, C: AccessClaims> AccessTokenType for AccessToken<S, C> {
     type Scopes = S;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{TextBuf, TokenText};
+
+    #[test]
+    fn identifiers_read_back_inline_and_on_the_heap() {
+        // Around the inline capacity, with and without `jti`, with
+        // multi-byte characters at the joins.
+        for total in [0, 1, 60, TokenText::INLINE - 1, TokenText::INLINE, TokenText::INLINE + 1, 400] {
+            for jti in [None, Some("é-jti")] {
+                let rest = total.saturating_sub(jti.map_or(0, str::len));
+                let sub = "ü".repeat(rest / 4);
+                let client_id = "c".repeat(rest - sub.len());
+                let text = TokenText::new(&sub, &client_id, jti);
+                assert_eq!((text.subject(), text.client_id(), text.jwt_id()), (&*sub, &*client_id, jti));
+                let len = sub.len() + client_id.len() + jti.map_or(0, str::len);
+                assert_eq!(matches!(text.text, TextBuf::Inline(_)), len <= TokenText::INLINE, "{len}");
+                let copy = text.clone();
+                assert_eq!((copy.subject(), copy.client_id(), copy.jwt_id()), (&*sub, &*client_id, jti));
+            }
+        }
+    }
 }

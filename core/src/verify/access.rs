@@ -362,7 +362,7 @@ impl<S: Scopes, C: AccessClaims> AccessTokenVerifier<S, C> {
         };
         AccessToken {
             issuer: c.issuer,
-            text: crate::token::TokenText::new(c.sub, c.client_id, c.jti),
+            identifiers: crate::token::TokenText::new(c.sub, c.client_id, c.jti),
             audience,
             expires_at: c.times.exp,
             issued_at: c.times.iat,
